@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdio.h>
+
+#include "config.h"
+#include "err.h"
+#include "root.h"
+
+/* What main() parsed, handed to each command. */
+struct vhc_ctx {
+        struct vhc_root *root;
+        const char *config_path; /* --config, NULL: the root's */
+        bool json;
+        bool dry_run;
+        bool color; /* stdout is a tty and NO_COLOR is unset */
+        struct vhc_err err;
+};
+
+/* Loads the config (--config or <root>/etc/...). */
+int vhc_ctx_load_config(struct vhc_ctx *ctx, struct vhc_config *c);
+
+/* Colour escapes, empty when ctx->color is off. */
+const char *vhc_color(const struct vhc_ctx *ctx, const char *ansi);
+#define ANSI_RED "\033[31m"
+#define ANSI_GREEN "\033[32m"
+#define ANSI_YELLOW "\033[33m"
+#define ANSI_BOLD "\033[1m"
+#define ANSI_DIM "\033[2m"
+#define ANSI_RESET "\033[0m"
+
+/* Each returns 0 (exit 0), a positive exit code, or a negative errno with ctx->err set. */
+int cmd_apply(struct vhc_ctx *ctx);
+int cmd_revert(struct vhc_ctx *ctx);
+int cmd_status(struct vhc_ctx *ctx);

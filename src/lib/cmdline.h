@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* Kernel command-line arguments, split as the kernel's next_arg() splits them:
+ * runs of the kernel's isspace() characters (space, \t, \n, \v, \f, \r and
+ * 0xA0) separate, double quotes group anywhere in a token, so foo="a b" and
+ * "foo=a b" are one token each. There is no escape character. Tokens keep
+ * their quotes as written. An unbalanced double quote is -EINVAL (the kernel
+ * would take the rest of the line). NULL or "" gives an empty array. */
+int vhc_cmdline_split(const char *s, char ***ret);
+
+/* The parameter name of a token, as the kernel compares it: the text before
+ * the first '=' (next_arg() looks for it inside quotes too, so "foo=a b" is
+ * foo), double quotes removed, '-' folded to '_' as parameq() does
+ * ("intel-iommu=off" → "intel_iommu"). NULL on OOM. */
+char *vhc_cmdline_key(const char *token);
+
+/* Whether two tokens (or keys) name the same parameter. False on OOM. */
+bool vhc_cmdline_same_key(const char *a, const char *b);
+
+/* Index of the last token equal to token (exact text), or -1. */
+ssize_t vhc_cmdline_find(char *const *tokens, const char *token);
+/* Index of the last token with the same key as key_or_token, or -1 (also on
+ * OOM). */
+ssize_t vhc_cmdline_find_key(char *const *tokens, const char *key_or_token);
+
+/* Tokens joined by single spaces. NULL on OOM. */
+char *vhc_cmdline_join(char *const *tokens);

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <stdarg.h>
+#include <ini.h>
+
+#include "config.h"
+#include "fileio.h"
+#include "strv.h"
+
+void vhc_config_init(struct vhc_config *c) {
+        *c = (struct vhc_config){
+                .iommu = true,
+                .isolate = VHC_ISOLATE_AUTO,
+                .memlock = VHC_MEMLOCK_AUTO,
+        };
+}
+
+void vhc_config_done(struct vhc_config *c) {
+        c->isolate_list = strv_free(c->isolate_list);
+}
+
+int vhc_parse_size(const char *s, uint64_t *ret) {
+        unsigned long long v;
+        uint64_t mult = 1;
+        char *end;
+
+        if (!isdigit((unsigned char)s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        switch (*end) {
+        case '\0':
+                break;
+        case 'K': case 'k':
+                mult = UINT64_C(1) << 10;
+                break;
+        case 'M': case 'm':
+                mult = UINT64_C(1) << 20;
+                break;
+        case 'G': case 'g':
+                mult = UINT64_C(1) << 30;
+                break;
+        case 'T': case 't':
+                mult = UINT64_C(1) << 40;
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (*end && end[1] != '\0' && !(streq(end + 1, "iB") || streq(end + 1, "B")))
+                return -EINVAL;
+        if (v > UINT64_MAX / mult)
+                return -ERANGE;
+        *ret = v * mult;
+        return 0;
+}
+
+int vhc_parse_pci_address(const char *s, char buf[static 13]) {
+        unsigned dom = 0, bus, dev, fn;
+        int n = 0;
+
+        if (strlen(s) == 12) {
+                if (sscanf(s, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &n) != 4 || n != 12)
+                        return -EINVAL;
+        } else if (strlen(s) == 7) {
+                if (sscanf(s, "%2x:%2x.%1x%n", &bus, &dev, &fn, &n) != 3 || n != 7)
+                        return -EINVAL;
+        } else
+                return -EINVAL;
+        for (const char *p = s; *p; p++)
+                if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+                        return -EINVAL;
+        if (dev > 0x1f || fn > 7)
+                return -EINVAL;
+        snprintf(buf, 13, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+        return 0;
+}
+
+struct parse_ctx {
+        struct vhc_config *c;
+        struct vhc_err *e;
+        const char *name;
+        const char *text; /* for the string reader */
+        unsigned line;
+        unsigned err_line;
+        char err_msg[512];
+};
+
+_printf_(2, 3) static int fail(struct parse_ctx *p, const char *fmt, ...) {
+        va_list ap;
+
+        if (p->err_line == 0) {
+                p->err_line = p->line;
+                va_start(ap, fmt);
+                vsnprintf(p->err_msg, sizeof(p->err_msg), fmt, ap);
+                va_end(ap);
+        }
+        return 0;
+}
+
+static int set_isolate(struct parse_ctx *p, const char *value) {
+        _cleanup_strv_free_ char **words = NULL, **list = NULL;
+
+        if (streq(value, "auto") || streq(value, "none")) {
+                p->c->isolate = streq(value, "auto") ? VHC_ISOLATE_AUTO : VHC_ISOLATE_NONE;
+                p->c->isolate_list = strv_free(p->c->isolate_list);
+                return 1;
+        }
+        if (strv_split_ws(value, &words) < 0)
+                return fail(p, "out of memory");
+        if (!words[0])
+                return fail(p, "isolate needs a value: auto, none or PCI addresses");
+        list = calloc(1, sizeof(char *));
+        if (!list)
+                return fail(p, "out of memory");
+        for (char **w = words; *w; w++) {
+                char addr[13];
+
+                if (vhc_parse_pci_address(*w, addr) < 0)
+                        return fail(p, "isolate: '%s' is not auto, none or a PCI address like 0000:01:00.0", *w);
+                if (!strv_contains(list, addr) && strv_push_dup(&list, addr) < 0)
+                        return fail(p, "out of memory");
+        }
+        strv_free(p->c->isolate_list);
+        p->c->isolate_list = TAKE_PTR(list);
+        p->c->isolate = VHC_ISOLATE_LIST;
+        return 1;
+}
+
+static int set_memlock(struct parse_ctx *p, const char *value) {
+        uint64_t v;
+
+        if (streq(value, "auto"))
+                p->c->memlock = VHC_MEMLOCK_AUTO;
+        else if (streq(value, "unlimited"))
+                p->c->memlock = VHC_MEMLOCK_UNLIMITED;
+        else if (vhc_parse_size(value, &v) == 0 && v >= (UINT64_C(1) << 20)) {
+                p->c->memlock = VHC_MEMLOCK_SIZE;
+                p->c->memlock_bytes = v;
+        } else
+                return fail(p, "memlock: '%s' is not auto, unlimited or a size of 1M or more like 10G", value);
+        return 1;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value) {
+        struct parse_ctx *p = user;
+
+        if (section[0])
+                return fail(p, "sections like [%s] are not used in this file", section);
+        if (streq(key, "iommu")) {
+                if (streq(value, "yes") || streq(value, "no"))
+                        p->c->iommu = streq(value, "yes");
+                else
+                        return fail(p, "iommu: '%s' is not yes or no", value);
+                return 1;
+        }
+        if (streq(key, "isolate"))
+                return set_isolate(p, value);
+        if (streq(key, "memlock"))
+                return set_memlock(p, value);
+        return fail(p, "unknown key '%s' (known: iommu, isolate, memlock)", key);
+}
+
+/* inih's reader, counting lines so the handler knows where it is. */
+static char *string_reader(char *str, int num, void *stream) {
+        struct parse_ctx *p = stream;
+        size_t n;
+
+        if (!*p->text)
+                return NULL;
+        n = strcspn(p->text, "\n");
+        if (p->text[n] == '\n')
+                n++;
+        if (n > (size_t)num - 1) /* not reached: lines are checked first */
+                return NULL;
+        memcpy(str, p->text, n);
+        str[n] = '\0';
+        p->text += n;
+        if (n > 0 && str[n - 1] == '\n')
+                p->line++;
+        else if (!*p->text)
+                p->line++;
+        return str;
+}
+
+int vhc_config_load_string(struct vhc_config *c, const char *text, const char *name,
+                           struct vhc_err *e) {
+        struct parse_ctx p = { .c = c, .e = e, .name = name, .text = text };
+        int r;
+
+        for (const char *l = text; *l;) {
+                size_t n = strcspn(l, "\n");
+
+                p.line++;
+                /* inih's default line buffer holds 200 bytes with "\r\n\0". */
+                if (n > 196)
+                        return vhc_err_set(e, -EINVAL, name, p.line, "line longer than 196 bytes");
+                l += n + (l[n] == '\n');
+        }
+        p.line = 0;
+        r = ini_parse_stream(string_reader, &p, handler, &p);
+        if (r == 0 && p.err_line == 0)
+                return 0;
+        if (p.err_line && (r <= 0 || (unsigned)r >= p.err_line))
+                return vhc_err_set(e, -EINVAL, name, p.err_line, "%s", p.err_msg);
+        return vhc_err_set(e, -EINVAL, name, r > 0 ? (unsigned)r : 0,
+                           "expected 'key = value' or a '#' comment");
+}
+
+int vhc_config_load(struct vhc_config *c, const char *path, struct vhc_err *e) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r;
+
+        r = vhc_read_file(path, 1 << 20, &text, &len);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return vhc_err_set(e, r, path, 0, "cannot read: %s", strerror(-r));
+        if (strlen(text) != len)
+                return vhc_err_set(e, -EINVAL, path, 0, "contains a NUL byte");
+        return vhc_config_load_string(c, text, path, e);
+}

@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <libgen.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "cpuinfo.h"
+#include "fileio.h"
+#include "grub-default.h"
+#include "hostrole.h"
+#include "kargs.h"
+#include "sha256.h"
+#include "strv.h"
+#include "udiff.h"
+
+#define MAX_FILE (1 << 20)
+
+void vhc_txn_init(struct vhc_txn *t, const struct vhc_root *r) {
+        *t = (struct vhc_txn){ .root = r, .lock_fd = -1 };
+        vhc_state_init(&t->before);
+        vhc_state_init(&t->after);
+}
+
+void vhc_txn_done(struct vhc_txn *t) {
+        for (size_t i = 0; i < t->n_changes; i++) {
+                free(t->changes[i].abs);
+                free(t->changes[i].path);
+                free(t->changes[i].old);
+                free(t->changes[i].new);
+        }
+        free(t->changes);
+        vhc_state_done(&t->before);
+        vhc_state_done(&t->after);
+        strv_free(t->warnings);
+        strv_free(t->mkdirs);
+        strv_free(t->state_dirs);
+        if (t->lock_fd >= 0)
+                close(t->lock_fd);
+        *t = (struct vhc_txn){ .lock_fd = -1 };
+}
+
+_printf_(2, 3) static int warn(struct vhc_txn *t, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        return n < 0 ? -ENOMEM : strv_consume(&t->warnings, s);
+}
+
+/* Directories from "/" down to dir (a machine path) that do not exist yet. */
+static int missing_dirs(const struct vhc_root *r, const char *dir, char ***l) {
+        _cleanup_free_ char *copy = strdup(dir), *full = NULL;
+        struct stat st;
+        int k;
+
+        if (!copy)
+                return -ENOMEM;
+        if (streq(dir, "/"))
+                return 0;
+        full = vhc_root_join(r, dir);
+        if (!full)
+                return -ENOMEM;
+        if (stat(full, &st) == 0)
+                return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+        if (errno != ENOENT)
+                return negative_errno();
+        k = missing_dirs(r, dirname(copy), l);
+        if (k < 0)
+                return k;
+        return strv_contains(*l, dir) ? 0 : strv_push_dup(l, dir);
+}
+
+int vhc_txn_lock(struct vhc_txn *t, bool create, struct vhc_err *e) {
+        _cleanup_free_ char *dir = vhc_root_path(t->root, VHC_PATH_STATE_DIR);
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        if (create) {
+                r = missing_dirs(t->root, vhc_path_abs(VHC_PATH_STATE_DIR), &t->state_dirs);
+                if (r < 0)
+                        return vhc_err_set(e, r, dir, 0, "cannot create: %s", strerror(-r));
+                for (size_t i = 0; t->state_dirs && t->state_dirs[i]; i++) {
+                        _cleanup_free_ char *p = vhc_root_join(t->root, t->state_dirs[i]);
+
+                        if (!p)
+                                return -ENOMEM;
+                        r = vhc_mkdir(p, 0755);
+                        if (r < 0)
+                                return vhc_err_set(e, r, p, 0, "cannot create: %s", strerror(-r));
+                }
+        }
+        t->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (t->lock_fd < 0) {
+                if (errno == ENOENT && !create)
+                        return 0;
+                return vhc_err_set(e, negative_errno(), dir, 0, "cannot open: %s", strerror(errno));
+        }
+        if (flock(t->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK)
+                        return vhc_err_set(e, negative_errno(), dir, 0, "cannot lock: %s", strerror(errno));
+                if (flock(t->lock_fd, LOCK_EX) < 0)
+                        return vhc_err_set(e, negative_errno(), dir, 0, "cannot lock: %s", strerror(errno));
+        }
+        return 0;
+}
+
+static int load_state(struct vhc_txn *t, struct vhc_err *e) {
+        _cleanup_free_ char *path = vhc_root_path(t->root, VHC_PATH_STATE_FILE);
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = vhc_state_load(&t->before, path, e);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        t->had_state = true;
+        return 0;
+}
+
+static int add_change(struct vhc_txn *t, const char *abs, const char *path, char *old, size_t old_len,
+                      const char *new, size_t new_len, mode_t mode, const char *what) {
+        struct vhc_file_change *c, *v;
+
+        if (old && new && old_len == new_len && memcmp(old, new, new_len) == 0)
+                return 0;
+        if (!old && !new)
+                return 0;
+        v = realloc(t->changes, (t->n_changes + 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        t->changes = v;
+        c = &v[t->n_changes++];
+        *c = (struct vhc_file_change){
+                .abs = strdup(abs),
+                .path = strdup(path),
+                .old_len = old_len,
+                .new_len = new_len,
+                .mode = mode,
+                .what = what,
+        };
+        if (old)
+                c->old = strndup(old, old_len);
+        if (new)
+                c->new = strndup(new, new_len);
+        if (!c->abs || !c->path || (old && !c->old) || (new && !c->new))
+                return -ENOMEM;
+        return 0;
+}
+
+/* Reads a machine file; *ret NULL if absent. */
+static int read_machine_file(const char *path, char **ret, size_t *ret_len, struct vhc_err *e) {
+        int r = vhc_read_file(path, MAX_FILE, ret, ret_len);
+
+        if (r == -ENOENT) {
+                *ret = NULL;
+                *ret_len = 0;
+                return 0;
+        }
+        if (r == -EFBIG)
+                return vhc_err_set(e, r, path, 0, "larger than 1 MiB: not a file this tool manages");
+        if (r < 0)
+                return vhc_err_set(e, r, path, 0, "cannot read: %s", strerror(-r));
+        return 0;
+}
+
+/* The grub defaults file, through symlinks (Fedora: /etc/sysconfig/grub ->
+ * ../default/grub): returns the machine path of the real file. */
+static int grub_file(struct vhc_txn *t, char **ret_abs, struct vhc_err *e) {
+        const char *abs = vhc_path_abs(VHC_PATH_GRUB_DEFAULT);
+        _cleanup_free_ char *full = vhc_root_path(t->root, VHC_PATH_GRUB_DEFAULT);
+        int r;
+
+        if (!full)
+                return -ENOMEM;
+        r = vhc_root_resolve(t->root, abs, ret_abs);
+        if (r == -ENOENT)
+                return vhc_err_set(e, r, full, 0, "is a dangling symlink: point it at the real file or remove it");
+        if (r < 0)
+                return vhc_err_set(e, r, full, 0, "cannot resolve: %s", strerror(-r));
+        return 0;
+}
+
+/* Parses, lets edit() change the text, and records the change. */
+static int edit_grub(struct vhc_txn *t, const char *abs,
+                     int (*edit)(struct vhc_txn *t, struct vhc_grub *g, const char *abs, void *userdata,
+                                 struct vhc_err *e),
+                     void *userdata, struct vhc_err *e) {
+        _cleanup_free_ char *path = vhc_root_join(t->root, abs), *text = NULL;
+        _cleanup_(vhc_grub_freep) struct vhc_grub *g = NULL;
+        const char *new;
+        size_t len, new_len;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_machine_file(path, &text, &len, e);
+        if (r < 0)
+                return r;
+        if (!text)
+                return -ENOENT;
+        r = vhc_grub_parse(text, len, path, &g, e);
+        if (r < 0)
+                return r;
+        r = edit(t, g, abs, userdata, e);
+        if (r < 0) {
+                if (e && e->msg[0] && !e->file[0])
+                        snprintf(e->file, sizeof(e->file), "%s", path);
+                return r;
+        }
+        new = vhc_grub_text(g, &new_len);
+        if (len != new_len || memcmp(text, new, len) != 0)
+                t->kargs_changed = true;
+        return add_change(t, abs, path, text, len, new, new_len, 0644, "kernel arguments");
+}
+
+static int edit_apply(struct vhc_txn *t, struct vhc_grub *g, const char *abs, void *userdata, struct vhc_err *e) {
+        return vhc_kargs_apply(g, abs, userdata, &t->before, &t->after, e);
+}
+
+static int edit_revert(struct vhc_txn *t, struct vhc_grub *g, const char *abs, void *userdata,
+                       struct vhc_err *e) {
+        return vhc_kargs_revert(g, abs, &t->before, e);
+}
+
+static int plan_kargs(struct vhc_txn *t, const struct vhc_config *c, struct vhc_err *e) {
+        _cleanup_strv_free_ char **wanted = NULL;
+        _cleanup_free_ char *abs = NULL;
+        struct vhc_cpuinfo cpu = {};
+        int r;
+
+        if (c->iommu) {
+                r = vhc_cpuinfo_read(t->root, &cpu, e);
+                if (r < 0)
+                        return r;
+        }
+        r = vhc_kargs_wanted(c, &cpu, &wanted);
+        if (r < 0)
+                return r;
+        r = grub_file(t, &abs, e);
+        if (r < 0)
+                return r;
+        /* Records naming another file (the link was moved since): undo them there. */
+        for (size_t i = 0; i < t->before.n_kargs; i++) {
+                const char *f = t->before.kargs[i].file;
+                bool seen = streq(f, abs);
+
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = streq(t->before.kargs[j].file, f);
+                if (seen)
+                        continue;
+                r = edit_grub(t, f, edit_revert, NULL, e);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        r = edit_grub(t, abs, edit_apply, wanted, e);
+        if (r == -ENOENT) {
+                if (wanted[0])
+                        return warn(t, "%s%s not found: kernel arguments not set; add them to your boot loader",
+                                    vhc_root_dir(t->root), abs);
+                return 0;
+        }
+        return r;
+}
+
+int vhc_txn_plan_apply(struct vhc_txn *t, const struct vhc_config *c, struct vhc_err *e) {
+        int r;
+
+        r = load_state(t, e);
+        if (r < 0)
+                return r;
+        r = plan_kargs(t, c, e);
+        if (r < 0)
+                return r;
+        /* The state directory is ours if this run made it, or an earlier one did. */
+        for (size_t i = 0; t->state_dirs && t->state_dirs[i]; i++)
+                if ((r = vhc_state_add_dir(&t->after, t->state_dirs[i])) < 0)
+                        return r;
+        for (size_t i = 0; t->before.dirs && t->before.dirs[i]; i++) {
+                _cleanup_free_ char *p = vhc_root_join(t->root, t->before.dirs[i]);
+                struct stat st;
+
+                if (!p)
+                        return -ENOMEM;
+                if (stat(p, &st) == 0 && (r = vhc_state_add_dir(&t->after, t->before.dirs[i])) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int vhc_txn_plan_revert(struct vhc_txn *t, struct vhc_err *e) {
+        int r;
+
+        r = load_state(t, e);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < t->before.n_kargs; i++) {
+                const char *f = t->before.kargs[i].file;
+                bool seen = false;
+
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = streq(t->before.kargs[j].file, f);
+                if (seen)
+                        continue;
+                r = edit_grub(t, f, edit_revert, NULL, e);
+                if (r == -ENOENT) {
+                        r = warn(t, "%s%s is gone: nothing to revert in it", vhc_root_dir(t->root), f);
+                        if (r < 0)
+                                return r;
+                } else if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int write_state(struct vhc_txn *t, const struct vhc_state *s, struct vhc_err *e) {
+        _cleanup_free_ char *path = vhc_root_path(t->root, VHC_PATH_STATE_FILE), *text = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if (vhc_state_empty(s)) {
+                r = vhc_remove_file(path);
+                if (r < 0 && r != -ENOENT)
+                        return vhc_err_set(e, r, path, 0, "cannot remove: %s", strerror(-r));
+                return 0;
+        }
+        r = vhc_state_format(s, &text);
+        if (r < 0)
+                return r;
+        r = vhc_write_file_atomic(path, text, strlen(text), 0644, vhc_path_abs(VHC_PATH_STATE_FILE));
+        if (r < 0)
+                return vhc_err_set(e, r, path, 0, "cannot write: %s", strerror(-r));
+        return 0;
+}
+
+static bool only_dirs(const struct vhc_state *s) {
+        return s->n_kargs == 0 && s->n_files == 0;
+}
+
+/* Removes the directories a state record says we made, deepest first, if empty. */
+static int remove_dirs(struct vhc_txn *t, char *const *dirs, struct vhc_err *e) {
+        for (size_t i = strv_length(dirs); i-- > 0;) {
+                _cleanup_free_ char *p = vhc_root_join(t->root, dirs[i]);
+                int r;
+
+                if (!p)
+                        return -ENOMEM;
+                r = vhc_rmdir(p);
+                if (r == -ENOTEMPTY || r == -EEXIST)
+                        continue;
+                if (r < 0)
+                        return vhc_err_set(e, r, p, 0, "cannot remove directory: %s", strerror(-r));
+        }
+        return 0;
+}
+
+static int commit_change(struct vhc_txn *t, const struct vhc_file_change *c, struct vhc_err *e) {
+        int r;
+
+        if (!c->new) {
+                r = vhc_remove_file(c->path);
+                if (r < 0 && r != -ENOENT)
+                        return vhc_err_set(e, r, c->path, 0, "cannot remove: %s", strerror(-r));
+                return 0;
+        }
+        r = vhc_write_file_atomic(c->path, c->new, c->new_len, c->mode, c->abs);
+        if (r < 0)
+                return vhc_err_set(e, r, c->path, 0, "cannot write: %s; nothing half-written, run again",
+                                   strerror(-r));
+        return 0;
+}
+
+int vhc_txn_commit(struct vhc_txn *t, struct vhc_err *e) {
+        struct vhc_state intent;
+        int r;
+
+        r = vhc_state_union(&t->before, &t->after, &intent);
+        if (r < 0)
+                return r;
+        if (!only_dirs(&intent)) {
+                r = write_state(t, &intent, e);
+                if (r < 0)
+                        goto out;
+        }
+        for (size_t i = 0; t->mkdirs && t->mkdirs[i]; i++) {
+                _cleanup_free_ char *p = vhc_root_join(t->root, t->mkdirs[i]);
+
+                if (!p) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                r = vhc_mkdir(p, 0755);
+                if (r < 0) {
+                        r = vhc_err_set(e, r, p, 0, "cannot create directory: %s", strerror(-r));
+                        goto out;
+                }
+        }
+        for (size_t i = 0; i < t->n_changes; i++) {
+                r = commit_change(t, &t->changes[i], e);
+                if (r < 0)
+                        goto out;
+        }
+        if (only_dirs(&t->after)) {
+                /* Nothing of ours is left: no record, and no directory we made. */
+                r = write_state(t, &(struct vhc_state){}, e);
+                if (r >= 0)
+                        r = remove_dirs(t, intent.dirs, e);
+        } else
+                r = write_state(t, &t->after, e);
+out:
+        vhc_state_done(&intent);
+        return r;
+}
+
+int vhc_txn_diff(const struct vhc_txn *t, FILE *f) {
+        for (size_t i = 0; i < t->n_changes; i++) {
+                const struct vhc_file_change *c = &t->changes[i];
+                _cleanup_free_ char *a = NULL, *b = NULL;
+                int r;
+
+                if (asprintf(&a, "a%s", c->abs) < 0 || asprintf(&b, "b%s", c->abs) < 0)
+                        return -ENOMEM;
+                r = vhc_udiff(f, a, c->old, c->old_len, b, c->new, c->new_len);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int vhc_txn_abort(struct vhc_txn *t) {
+        _cleanup_free_ char *path = vhc_root_path(t->root, VHC_PATH_STATE_FILE);
+
+        if (!path)
+                return -ENOMEM;
+        if (access(path, F_OK) == 0)
+                return 0;
+        return remove_dirs(t, t->state_dirs, NULL);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "err.h"
+#include "root.h"
+#include "state.h"
+
+/* apply and revert as transactions: first everything is read and the new
+ * content of every file computed (nothing written), then the transaction is
+ * shown as a diff (--dry-run) or committed. Commit writes the state record
+ * before it changes a file and prunes it after it undoes one, and each file
+ * atomically, so a crash leaves every file old or new and the record a
+ * superset of what the files hold; the next run converges. */
+struct vhc_file_change {
+        char *abs;  /* the path as the machine sees it */
+        char *path; /* on this machine */
+        char *old;  /* NULL: absent */
+        size_t old_len;
+        char *new;  /* NULL: to be removed */
+        size_t new_len;
+        mode_t mode; /* of a new file */
+        const char *what;
+};
+
+struct vhc_txn {
+        const struct vhc_root *root;
+        struct vhc_file_change *changes;
+        size_t n_changes;
+        struct vhc_state before, after;
+        bool had_state;
+        bool kargs_changed;  /* the kernel command line of the next boot changes */
+        char **warnings;     /* one line each, for the user */
+        char **mkdirs;       /* machine paths to create, parents first */
+        char **state_dirs;   /* the state directory and parents that lock() created */
+        int lock_fd;
+};
+
+void vhc_txn_init(struct vhc_txn *t, const struct vhc_root *r);
+void vhc_txn_done(struct vhc_txn *t);
+
+/* Takes the lock (flock on the state directory) before anything is read;
+ * create: make the directory (apply) rather than skip locking when absent. */
+int vhc_txn_lock(struct vhc_txn *t, bool create, struct vhc_err *e);
+
+int vhc_txn_plan_apply(struct vhc_txn *t, const struct vhc_config *c, struct vhc_err *e);
+int vhc_txn_plan_revert(struct vhc_txn *t, struct vhc_err *e);
+int vhc_txn_commit(struct vhc_txn *t, struct vhc_err *e);
+/* After a failure: removes the state directory lock() made, unless a state
+ * record was written into it. */
+int vhc_txn_abort(struct vhc_txn *t);
+/* A unified diff of every file the transaction changes. */
+int vhc_txn_diff(const struct vhc_txn *t, FILE *f);

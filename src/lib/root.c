@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+#include <limits.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "root.h"
+
+struct vhc_root {
+        char *dir;
+};
+
+static const char *const paths[_VHC_PATH_MAX] = {
+        [VHC_PATH_GRUB_DEFAULT] = "/etc/default/grub",
+        [VHC_PATH_CONFIG] = "/etc/virt-host-config/virt-host-config.conf",
+        [VHC_PATH_STATE_DIR] = "/var/lib/virt-host-config",
+        [VHC_PATH_STATE_FILE] = "/var/lib/virt-host-config/state.json",
+        [VHC_PATH_PROC_CPUINFO] = "/proc/cpuinfo",
+        [VHC_PATH_PROC_CMDLINE] = "/proc/cmdline",
+        [VHC_PATH_PROC_MEMINFO] = "/proc/meminfo",
+        [VHC_PATH_PROC_OSRELEASE] = "/proc/sys/kernel/osrelease",
+        [VHC_PATH_SYS_BUS_PCI] = "/sys/bus/pci",
+        [VHC_PATH_SYS_PCI_DEVICES] = "/sys/bus/pci/devices",
+        [VHC_PATH_SYS_IOMMU_GROUPS] = "/sys/kernel/iommu_groups",
+        [VHC_PATH_SYS_CLASS_IOMMU] = "/sys/class/iommu",
+        [VHC_PATH_SYS_ACPI_TABLES] = "/sys/firmware/acpi/tables",
+        [VHC_PATH_SYS_CPU] = "/sys/devices/system/cpu",
+        [VHC_PATH_SYS_MODULE] = "/sys/module",
+        [VHC_PATH_LIB_MODULES] = "/lib/modules",
+        [VHC_PATH_MODPROBE_D_ETC] = "/etc/modprobe.d",
+        [VHC_PATH_MODPROBE_D_RUN] = "/run/modprobe.d",
+        [VHC_PATH_MODPROBE_D_LIB] = "/lib/modprobe.d",
+        [VHC_PATH_MODPROBE_D_USR] = "/usr/lib/modprobe.d",
+        [VHC_PATH_UDEV_RULE] = "/etc/udev/rules.d/61-virt-host-config-vfio.rules",
+        [VHC_PATH_MODPROBE_CONF] = "/etc/modprobe.d/virt-host-config.conf",
+        [VHC_PATH_DRACUT_CONF] = "/etc/dracut.conf.d/virt-host-config.conf",
+        [VHC_PATH_LIMITS_CONF] = "/etc/security/limits.d/90-virt-host-config.conf",
+        [VHC_PATH_ETC_GROUP] = "/etc/group",
+        [VHC_PATH_PCI_IDS] = "/usr/share/hwdata/pci.ids",
+        [VHC_PATH_RPM_STATE_DIR] = "/var/lib/rpm-state/virt-host-config",
+};
+
+int vhc_root_new(const char *dir, struct vhc_root **ret) {
+        struct vhc_root *r = calloc(1, sizeof(*r));
+        char buf[PATH_MAX];
+
+        if (!r)
+                return -ENOMEM;
+        if (!dir || streq(dir, "/"))
+                r->dir = strdup("");
+        else if (!realpath(dir, buf)) {
+                int e = negative_errno();
+                free(r);
+                return e;
+        } else
+                r->dir = strdup(streq(buf, "/") ? "" : buf);
+        if (!r->dir) {
+                free(r);
+                return -ENOMEM;
+        }
+        *ret = r;
+        return 0;
+}
+
+struct vhc_root *vhc_root_free(struct vhc_root *r) {
+        if (r) {
+                free(r->dir);
+                free(r);
+        }
+        return NULL;
+}
+
+const char *vhc_root_dir(const struct vhc_root *r) {
+        return r->dir;
+}
+
+bool vhc_root_is_host(const struct vhc_root *r) {
+        return r->dir[0] == '\0';
+}
+
+const char *vhc_path_abs(enum vhc_path p) {
+        return p < _VHC_PATH_MAX ? paths[p] : NULL;
+}
+
+char *vhc_root_join(const struct vhc_root *r, const char *abs) {
+        char *s;
+
+        if (asprintf(&s, "%s%s%s", r->dir, abs[0] == '/' ? "" : "/", abs) < 0)
+                return NULL;
+        return s;
+}
+
+char *vhc_root_path(const struct vhc_root *r, enum vhc_path p) {
+        return vhc_root_join(r, vhc_path_abs(p));
+}
+
+char *vhc_root_pathf(const struct vhc_root *r, enum vhc_path p, const char *fmt, ...) {
+        _cleanup_free_ char *tail = NULL;
+        va_list ap;
+        char *s;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&tail, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return NULL;
+        if (asprintf(&s, "%s%s/%s", r->dir, vhc_path_abs(p), tail) < 0)
+                return NULL;
+        return s;
+}
+
+/* Folds "." and ".." lexically; ".." never climbs above "/". */
+static void normalize(char *path) {
+        char *out = path, *in = path;
+
+        while (*in) {
+                size_t n;
+
+                while (*in == '/')
+                        in++;
+                n = strcspn(in, "/");
+                if (n == 0)
+                        break;
+                if (n == 1 && in[0] == '.') {
+                } else if (n == 2 && in[0] == '.' && in[1] == '.') {
+                        while (out > path && *--out != '/')
+                                ;
+                } else {
+                        *out++ = '/';
+                        memmove(out, in, n);
+                        out += n;
+                }
+                in += n;
+        }
+        if (out == path)
+                *out++ = '/';
+        *out = '\0';
+}
+
+int vhc_root_resolve(const struct vhc_root *r, const char *abs, char **ret) {
+        _cleanup_free_ char *cur = strdup(abs);
+
+        if (!cur)
+                return -ENOMEM;
+        normalize(cur);
+        for (int i = 0; i < 40; i++) {
+                _cleanup_free_ char *full = vhc_root_join(r, cur);
+                char target[PATH_MAX];
+                struct stat st;
+                ssize_t n;
+                char *next;
+
+                if (!full)
+                        return -ENOMEM;
+                if (lstat(full, &st) < 0) {
+                        if (errno == ENOENT && i == 0) {
+                                *ret = TAKE_PTR(cur);
+                                return 0;
+                        }
+                        return negative_errno();
+                }
+                if (!S_ISLNK(st.st_mode)) {
+                        *ret = TAKE_PTR(cur);
+                        return 0;
+                }
+                n = readlink(full, target, sizeof(target) - 1);
+                if (n < 0)
+                        return negative_errno();
+                target[n] = '\0';
+                if (target[0] == '/')
+                        next = strdup(target);
+                else {
+                        char *slash = strrchr(cur, '/');
+
+                        *slash = '\0';
+                        if (asprintf(&next, "%s/%s", cur, target) < 0)
+                                next = NULL;
+                }
+                if (!next)
+                        return -ENOMEM;
+                normalize(next);
+                free(cur);
+                cur = next;
+        }
+        return -ELOOP;
+}

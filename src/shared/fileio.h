@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads a whole file, at most max bytes (-EFBIG beyond). The buffer gets a
+ * terminating NUL that *ret_len does not count. */
+int vhc_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+
+/* Replaces path atomically: a temporary file in the same directory, written,
+ * fsynced, renamed over path, then the directory fsynced. An existing file
+ * keeps its mode, owner and SELinux label; a new one gets mode and the label
+ * that the policy gives label_path (the path as the booted system sees it;
+ * NULL: none). Writes nothing when the content is already the same: returns 0
+ * then, 1 when it wrote. path must not be a symlink (resolve it first). */
+int vhc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                          const char *label_path);
+
+/* Removes a file and fsyncs its directory. 0 if removed, -ENOENT if absent. */
+int vhc_remove_file(const char *path);
+
+/* Creates a directory (one level) with mode; 1 if created, 0 if it existed. */
+int vhc_mkdir(const char *path, mode_t mode);
+
+/* Removes a directory if empty; 0 if removed or absent, -ENOTEMPTY if not empty. */
+int vhc_rmdir(const char *path);
+
+/* Test-only fault injection: when set, called before each step of a write;
+ * a negative return makes that step fail with that errno. */
+enum vhc_fault_op {
+        VHC_FAULT_CREATE,
+        VHC_FAULT_WRITE,
+        VHC_FAULT_FSYNC,
+        VHC_FAULT_RENAME,
+        VHC_FAULT_FSYNC_DIR,
+        VHC_FAULT_UNLINK,
+        VHC_FAULT_MKDIR,
+};
+extern int (*vhc_fault_hook)(enum vhc_fault_op op, const char *path);
