@@ -60,6 +60,8 @@ $(BUILDDIR)/src/lib/domxml.o:  EXTRA_CFLAGS = $(call pc_cflags,$(PC_xml))
 
 COMMON_CFLAGS := $(call pc_cflags,$(PC_COMMON))
 
+.SECONDARY:
+
 .PHONY: all check check-unit check-cli check-asan fuzz install clean bench format
 
 all: $(HOST_BIN) $(GUEST_BIN)

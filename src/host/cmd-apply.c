@@ -33,28 +33,15 @@ static int run(struct vhc_ctx *ctx, bool reverting) {
                 if (r < 0)
                         goto out;
         }
-        if (!ctx->dry_run) {
-                r = vhc_txn_lock(&t, !reverting, &ctx->err);
-                if (r < 0)
-                        goto out;
-        }
-        r = reverting ? vhc_txn_plan_revert(&t, &ctx->err) : vhc_txn_plan_apply(&t, &c, &ctx->err);
+        r = vhc_txn_run(&t, reverting ? NULL : &c, ctx->dry_run, &ctx->err);
         if (r < 0)
                 goto out;
         print_warnings(&t);
-        if (ctx->dry_run) {
+        if (ctx->dry_run)
                 r = vhc_txn_diff(&t, stdout);
-                goto out;
-        }
-        r = vhc_txn_commit(&t, &ctx->err);
-        if (r < 0)
-                goto out;
-        print_changes(ctx, &t, reverting);
+        else
+                print_changes(ctx, &t, reverting);
 out:
-        if (r < 0 && !reverting && !ctx->dry_run && t.lock_fd >= 0 && t.state_dirs) {
-                /* A failed first apply leaves no state directory behind. */
-                (void)vhc_txn_abort(&t);
-        }
         vhc_txn_done(&t);
         return r;
 }

@@ -377,6 +377,33 @@ static int commit_change(struct vhc_txn *t, const struct vhc_file_change *c, str
         return 0;
 }
 
+/* Whether a change that failed left its file as it was. */
+static bool still_old(const struct vhc_file_change *c) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r = vhc_read_file(c->path, MAX_FILE, &text, &len);
+
+        if (!c->old)
+                return r == -ENOENT;
+        return r == 0 && len == c->old_len && memcmp(text, c->old, len) == 0;
+}
+
+/* Nothing was changed yet: put the record back as it was and take away the
+ * directories this run made, so a failed run leaves the tree as it found it. */
+static void rollback(struct vhc_txn *t, const struct vhc_state *intent) {
+        if (t->had_state)
+                (void)write_state(t, &t->before, NULL);
+        else
+                (void)write_state(t, &(struct vhc_state){}, NULL);
+        for (size_t i = strv_length(t->mkdirs); i-- > 0;) {
+                _cleanup_free_ char *p = vhc_root_join(t->root, t->mkdirs[i]);
+                if (p)
+                        (void)vhc_rmdir(p);
+        }
+        if (!t->had_state)
+                (void)remove_dirs(t, t->state_dirs, NULL);
+}
+
 int vhc_txn_commit(struct vhc_txn *t, struct vhc_err *e) {
         struct vhc_state intent;
         int r;
@@ -399,19 +426,31 @@ int vhc_txn_commit(struct vhc_txn *t, struct vhc_err *e) {
                 r = vhc_mkdir(p, 0755);
                 if (r < 0) {
                         r = vhc_err_set(e, r, p, 0, "cannot create directory: %s", strerror(-r));
+                        rollback(t, &intent);
                         goto out;
                 }
         }
         for (size_t i = 0; i < t->n_changes; i++) {
                 r = commit_change(t, &t->changes[i], e);
-                if (r < 0)
+                if (r < 0) {
+                        if (i == 0 && still_old(&t->changes[i]))
+                                rollback(t, &intent);
                         goto out;
+                }
         }
         if (only_dirs(&t->after)) {
-                /* Nothing of ours is left: no record, and no directory we made. */
+                /* Nothing of ours is left: no record, and no directory we made.
+                 * Once the record is gone (even if syncing that failed), the
+                 * directories are only known here: remove them now. */
+                _cleanup_free_ char *sp = vhc_root_path(t->root, VHC_PATH_STATE_FILE);
+                int k;
+
                 r = write_state(t, &(struct vhc_state){}, e);
-                if (r >= 0)
-                        r = remove_dirs(t, intent.dirs, e);
+                if (sp && access(sp, F_OK) < 0 && errno == ENOENT) {
+                        k = remove_dirs(t, intent.dirs, r < 0 ? NULL : e);
+                        if (r >= 0)
+                                r = k;
+                }
         } else
                 r = write_state(t, &t->after, e);
 out:
@@ -442,4 +481,27 @@ int vhc_txn_abort(struct vhc_txn *t) {
         if (access(path, F_OK) == 0)
                 return 0;
         return remove_dirs(t, t->state_dirs, NULL);
+}
+
+int vhc_txn_run(struct vhc_txn *t, const struct vhc_config *c, bool dry_run, struct vhc_err *e) {
+        int r;
+
+        if (!dry_run) {
+                r = vhc_txn_lock(t, c != NULL, e);
+                if (r < 0)
+                        goto fail;
+        }
+        r = c ? vhc_txn_plan_apply(t, c, e) : vhc_txn_plan_revert(t, e);
+        if (r < 0)
+                goto fail;
+        if (dry_run)
+                return 0;
+        r = vhc_txn_commit(t, e);
+        if (r < 0)
+                goto fail;
+        return 0;
+fail:
+        if (!dry_run)
+                (void)vhc_txn_abort(t);
+        return r;
 }

@@ -49,6 +49,10 @@ int vhc_txn_lock(struct vhc_txn *t, bool create, struct vhc_err *e);
 int vhc_txn_plan_apply(struct vhc_txn *t, const struct vhc_config *c, struct vhc_err *e);
 int vhc_txn_plan_revert(struct vhc_txn *t, struct vhc_err *e);
 int vhc_txn_commit(struct vhc_txn *t, struct vhc_err *e);
+/* The whole run: lock (unless dry_run), plan apply (c) or revert (c NULL),
+ * commit (unless dry_run); on failure the tree is left as the commit left it. */
+int vhc_txn_run(struct vhc_txn *t, const struct vhc_config *c, bool dry_run, struct vhc_err *e);
+
 /* After a failure: removes the state directory lock() made, unless a state
  * record was written into it. */
 int vhc_txn_abort(struct vhc_txn *t);
