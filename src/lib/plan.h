@@ -25,8 +25,13 @@ struct vhc_plan {
         char *note; /* a whole-plan remark, e.g. why auto isolates nothing; NULL */
 };
 
-/* Errors (-EINVAL, with e): an explicit address that does not exist, or one
- * that is, or shares a slot or group with, the boot VGA device. */
+/* Errors (-EINVAL, with e): an explicit address that does not exist, one that
+ * is, or shares a slot or group with, the boot VGA device, one whose slot mate
+ * does, or a PCI bridge (vfio-pci cannot take one). A listed device whose IOMMU
+ * group holds a device of another slot is no error: it stays keep, with the
+ * reason. Two selected slots that share a group go together. Every entry has a
+ * reason; plan->note is set when auto finds no boot VGA device or nothing to
+ * isolate, or when groups are unknown and the plan was made by slot only. */
 int vhc_plan_make(const struct vhc_pci_list *l, const struct vhc_config *c, struct vhc_plan **ret,
                   struct vhc_err *e);
 struct vhc_plan *vhc_plan_free(struct vhc_plan *p);

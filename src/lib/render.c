@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+
+#include "render.h"
+#include "strv.h"
+
+/* The texts are built with open_memstream(): a failed write sets the stream's
+ * error flag, checked once at the end. */
+static int finish(FILE *f, char **buf, char **ret) {
+        bool bad = ferror(f);
+
+        if (fclose(f) != 0 || bad) {
+                free(*buf);
+                *buf = NULL;
+                return -ENOMEM;
+        }
+        *ret = TAKE_PTR(*buf);
+        return 0;
+}
+
+static int cmp_entry_address(const void *a, const void *b) {
+        const struct vhc_plan_entry *const *x = a, *const *y = b;
+
+        return strcmp((*x)->dev->address, (*y)->dev->address);
+}
+
+/*
+ * Two rules per isolated device, both matching the address (KERNEL) and the
+ * vendor and device IDs, so a card moved to another slot, or another card in
+ * this slot, is never captured.
+ *
+ * The first, on "add", sets driver_override: from then on the PCI core lets
+ * only vfio-pci probe the device, whichever GPU driver 80-drivers.rules loads
+ * later from the modalias. RUN{builtin}="kmod load" is udev's own module
+ * loader (no path to modprobe, which is /usr/sbin on Fedora and /sbin
+ * elsewhere); if vfio-pci loads only then, its registration binds every
+ * unbound device whose override names it.
+ *
+ * The second handles a device that a driver took before the override was set:
+ * a driver built into the kernel (Fedora builds xhci_pci in, and it takes a
+ * Turing card's USB-C function at enumeration), one loaded early in the
+ * initramfs, or a probe that raced with the first rule (hence "bind" too). It
+ * unbinds the device and asks the PCI core to probe it again, which with the
+ * override set can only bind vfio-pci. This needs no shell: udev writes sysfs
+ * attributes itself, ATTR{driver/unbind} through the device's driver link and
+ * ATTR{[subsystem/pci]drivers_probe} by udev's "[subsystem/sysname]attribute"
+ * form, which names /sys/bus/pci/drivers_probe (udev refuses writes outside
+ * /sys). A RUN of "/bin/sh -c 'echo ... > ...'" would do the same with a
+ * shell, a fork and quoting to get wrong. The guard on driver_override keeps
+ * the rule out of the way of whoever clears the override on purpose (libvirt
+ * giving a device back to the host, driverctl): their re-probe binds the host
+ * driver, and this rule must not undo it, or the two would loop. It cannot
+ * loop on its own: after the re-probe only vfio-pci (or nothing) can bind.
+ */
+static void render_udev_device(FILE *f, const struct vhc_pci_dev *d) {
+        char match[160];
+
+        snprintf(match, sizeof(match),
+                 "SUBSYSTEM==\"pci\", KERNEL==\"%s\", ATTR{vendor}==\"0x%04x\", ATTR{device}==\"0x%04x\"",
+                 d->address, d->vendor_id, d->device_id);
+        fprintf(f, "\n# %s %04x:%04x class %04x\n", d->address, d->vendor_id, d->device_id,
+                vhc_pci_class(d));
+        fprintf(f,
+                "ACTION==\"add\", %s, ATTR{driver_override}=\"vfio-pci\", "
+                "RUN{builtin}+=\"kmod load vfio-pci\"\n",
+                match);
+        fprintf(f,
+                "ACTION==\"add|bind\", %s, ATTR{driver_override}==\"vfio-pci\", DRIVER==\"?*\", "
+                "DRIVER!=\"vfio-pci\", ATTR{driver/unbind}=\"%%k\", "
+                "ATTR{[subsystem/pci]drivers_probe}=\"%%k\"\n",
+                match);
+}
+
+int vhc_render_udev_rule(const struct vhc_plan *p, char **ret) {
+        _cleanup_free_ const struct vhc_plan_entry **sorted = NULL;
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0, size = 0;
+        FILE *f;
+
+        for (size_t i = 0; i < p->n; i++)
+                if (p->entries[i].action == VHC_ACTION_ISOLATE)
+                        n++;
+        if (n == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        sorted = calloc(n, sizeof(*sorted));
+        if (!sorted)
+                return -ENOMEM;
+        n = 0;
+        for (size_t i = 0; i < p->n; i++)
+                if (p->entries[i].action == VHC_ACTION_ISOLATE)
+                        sorted[n++] = &p->entries[i];
+        qsort(sorted, n, sizeof(*sorted), cmp_entry_address);
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        fputs(VHC_GENERATED_HEADER
+              "\n"
+              "#\n"
+              "# Reserves each PCI device that virt-host-config isolates for vfio-pci, by\n"
+              "# address and IDs, before 80-drivers.rules loads a driver for it; unbinds a\n"
+              "# driver that took it first. Also in the initramfs (dracut install_items).\n",
+              f);
+        for (size_t i = 0; i < n; i++)
+                render_udev_device(f, sorted[i]->dev);
+        return finish(f, &buf, ret);
+}
+
+/* A module name as modprobe compares it: '-' and '_' are the same. */
+static int normalize_module(const char *name, char **ret) {
+        char *s;
+
+        if (!name[0] ||
+            strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(name))
+                return -EINVAL;
+        s = strdup(name);
+        if (!s)
+                return -ENOMEM;
+        for (char *c = s; *c; c++)
+                if (*c == '-')
+                        *c = '_';
+        *ret = s;
+        return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vhc_render_modprobe(char *const *drivers, char **ret) {
+        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, n;
+        FILE *f;
+        int r;
+
+        if (!names)
+                return -ENOMEM;
+        for (size_t i = 0; drivers && drivers[i]; i++) {
+                char *m;
+
+                r = normalize_module(drivers[i], &m);
+                if (r < 0)
+                        return r;
+                /* vfio-pci cannot be its own pre-dependency, and its helpers load with it. */
+                if (startswith(m, "vfio") || strv_contains(names, m)) {
+                        free(m);
+                        continue;
+                }
+                r = strv_consume(&names, m);
+                if (r < 0)
+                        return r;
+        }
+        n = strv_length(names);
+        if (n == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        qsort(names, n, sizeof(char *), cmp_str);
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        fputs(VHC_GENERATED_HEADER
+              "\n"
+              "#\n"
+              "# Loads vfio-pci before each driver that would claim an isolated device, so\n"
+              "# that vfio-pci holds the device first (the udev rule's driver_override does\n"
+              "# the binding, per device; nothing here binds by vendor:device ID).\n",
+              f);
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "softdep %s pre: vfio-pci\n", names[i]);
+        return finish(f, &buf, ret);
+}
+
+int vhc_render_dracut(const struct vhc_plan *p, const char *udev_rule_abs, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        /* dracut.conf is sourced by bash: the path goes inside double quotes. */
+        if (!udev_rule_abs || udev_rule_abs[0] != '/' || strpbrk(udev_rule_abs, " \t\n\"'`$\\"))
+                return -EINVAL;
+        if (vhc_plan_count_isolated(p) == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        fputs(VHC_GENERATED_HEADER
+              "\n"
+              "#\n"
+              "# vfio-pci must hold the isolated devices in the initramfs already, before a\n"
+              "# GPU driver loads there: load the vfio modules early and take the udev rule.\n"
+              "force_drivers+=\" vfio vfio_iommu_type1 vfio_pci \"\n",
+              f);
+        fprintf(f, "install_items+=\" %s \"\n", udev_rule_abs);
+        return finish(f, &buf, ret);
+}
+
+int vhc_render_limits(uint64_t bytes, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        char value[32];
+        size_t size = 0;
+        FILE *f;
+
+        if (bytes == 0)
+                return -EINVAL;
+        if (bytes == UINT64_MAX)
+                snprintf(value, sizeof(value), "unlimited");
+        else /* limits.conf(5): memlock is in KiB; round up, never below what was asked */
+                snprintf(value, sizeof(value), "%" PRIu64, bytes / 1024 + (bytes % 1024 != 0));
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        fputs(VHC_GENERATED_HEADER
+              "\n"
+              "#\n"
+              "# Lets members of group kvm lock guest memory, as VFIO passthrough pins all\n"
+              "# of a guest's RAM for DMA (memlock is in KiB).\n",
+              f);
+        fprintf(f, "@kvm soft memlock %s\n", value);
+        fprintf(f, "@kvm hard memlock %s\n", value);
+        return finish(f, &buf, ret);
+}
