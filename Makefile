@@ -51,6 +51,9 @@ LIBVHC      := $(BUILDDIR)/libvhc.a
 HOST_BIN    := $(BUILDDIR)/virt-host-config
 GUEST_BIN   := $(if $(GUEST_SRC),$(BUILDDIR)/virt-guest-xml)
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(UNIT_SRC))
+# Man pages: docs/NAME.SECTION.scd -> $(BUILDDIR)/NAME.SECTION (scdoc).
+MAN_SRC     := $(sort $(wildcard docs/*.scd))
+MAN_PAGES   := $(patsubst docs/%.scd,$(BUILDDIR)/%,$(MAN_SRC))
 
 $(BUILDDIR)/src/lib/pcidev.o:  EXTRA_CFLAGS = $(call pc_cflags,$(PC_libpci))
 $(BUILDDIR)/src/lib/kmodule.o: EXTRA_CFLAGS = $(call pc_cflags,$(PC_libkmod))
@@ -64,7 +67,11 @@ COMMON_CFLAGS := $(call pc_cflags,$(PC_COMMON))
 
 .PHONY: all check check-unit check-cli check-asan fuzz install clean bench format
 
-all: $(HOST_BIN) $(GUEST_BIN)
+all: $(HOST_BIN) $(GUEST_BIN) $(MAN_PAGES)
+
+$(BUILDDIR)/%: docs/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@
 
 $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
