@@ -652,8 +652,21 @@ static bool safe_arg(const char *arg) {
         return true;
 }
 
+/* The kernel's separators (isspace() of lib/ctype.c: Latin-1 NBSP too). */
+static bool fits_context(const char *arg, char ctx) {
+        switch (ctx) {
+        case CTX_SINGLE:
+                return !strchr(arg, '\'');
+        case CTX_DOUBLE:
+                return !strpbrk(arg, "\"$`\\");
+        default:
+                return safe_arg(arg);
+        }
+}
+
 static bool value_is_space(const struct value *v, size_t i) {
-        return i < v->n && (v->v[i].c == ' ' || v->v[i].c == '\t' || v->v[i].c == '\n');
+        return i < v->n && (strchr(" \t\n\v\f\r", v->v[i].c) || (unsigned char)v->v[i].c == 0xa0) &&
+               v->v[i].c != '\0';
 }
 
 /* The last whole token equal to arg in the value, honouring the kernel's
@@ -708,6 +721,18 @@ static int unsafe_edit(struct vhc_grub *g, const struct var *v, size_t at, const
                            arg, v->name);
 }
 
+/* Whether the text ends in an unquoted backslash-newline (parse has checked
+ * that no quote is open at the end). */
+static bool ends_continued(const struct vhc_grub *g) {
+        size_t n = 0;
+
+        if (g->len < 2 || g->text[g->len - 1] != '\n')
+                return false;
+        while (n + 1 < g->len && g->text[g->len - 2 - n] == '\\')
+                n++;
+        return n % 2 == 1;
+}
+
 int vhc_grub_append_arg(struct vhc_grub *g, const char *var, const char *arg,
                         struct vhc_grub_edit *ret_edit, struct vhc_err *e) {
         const struct var *v = get_var(g, var);
@@ -721,7 +746,9 @@ int vhc_grub_append_arg(struct vhc_grub *g, const char *var, const char *arg,
 
         if (!v) {
                 edit.line_added = true;
-                edit.newline_added = g->len > 0 && g->text[g->len - 1] != '\n';
+                /* A new line needs the last one ended, and not continued by a
+                 * trailing backslash. */
+                edit.newline_added = g->len > 0 && (g->text[g->len - 1] != '\n' || ends_continued(g));
                 if (asprintf(&ins, "%s%s=\"%s\"\n", edit.newline_added ? "\n" : "", var, arg) < 0)
                         return -ENOMEM;
                 at = g->len;
@@ -754,12 +781,13 @@ int vhc_grub_remove_arg(struct vhc_grub *g, const char *var, const char *arg,
         if (r < 0)
                 return r;
         /* Take the space the append put before it; else one after it, so no
-         * doubled or dangling space is left. */
+         * doubled or dangling space is left. An append that put no space
+         * (the value was empty or ended in one) takes none before it. */
         if (edit && edit->space && from > 0 && value_is_space(&v->val, from - 1))
                 from--;
         else if (value_is_space(&v->val, to))
                 to++;
-        else if (from > 0 && value_is_space(&v->val, from - 1))
+        else if ((!edit || edit->space) && from > 0 && value_is_space(&v->val, from - 1))
                 from--;
         if (source_range(g, &v->val, from, to, &start, &end) < 0)
                 return unsafe_edit(g, v, v->val.v[from].start, arg, e);
@@ -786,8 +814,6 @@ int vhc_grub_replace_arg(struct vhc_grub *g, const char *var, const char *old_ar
         size_t from, to, start, end;
         int r;
 
-        if (!safe_arg(new_arg))
-                return vhc_err_set(e, -EINVAL, g->name, 0, "internal error: unsafe kernel argument '%s'", new_arg);
         if (!v)
                 return -ENOENT;
         r = find_token(&v->val, old_arg, &from, &to);
@@ -796,5 +822,10 @@ int vhc_grub_replace_arg(struct vhc_grub *g, const char *var, const char *old_ar
         if (source_range(g, &v->val, from, to, &start, &end) < 0 ||
             end - start != to - from) /* escapes inside: rewriting them is not ours to do */
                 return unsafe_edit(g, v, v->val.v[from].start, old_arg, e);
+        /* The new text goes where the old was written, in its quoting: it must
+         * mean itself there (a restored original always does). */
+        if (!fits_context(new_arg, v->val.v[from].ctx))
+                return vhc_err_set(e, -EINVAL, g->name, line_of(g->text, start),
+                                   "cannot write '%s' into %s here: it would need quoting", new_arg, v->name);
         return splice(g, start, end, new_arg, e);
 }
