@@ -13,6 +13,7 @@ struct vhc_ctx {
         const char *config_path; /* --config, NULL: the root's */
         bool json;
         bool dry_run;
+        bool defer; /* apply: mark the regeneration for the next apply instead of running it */
         bool color; /* stdout is a tty and NO_COLOR is unset */
         struct vhc_err err;
 };
@@ -33,3 +34,10 @@ const char *vhc_color(const struct vhc_ctx *ctx, const char *ansi);
 int cmd_apply(struct vhc_ctx *ctx);
 int cmd_revert(struct vhc_ctx *ctx);
 int cmd_status(struct vhc_ctx *ctx);
+int cmd_list(struct vhc_ctx *ctx);
+int cmd_check(struct vhc_ctx *ctx);
+
+/* JSON text as list, check and status print it (cmd-list.c): pretty, slashes
+ * unescaped, a newline at the end. */
+struct json_object;
+void vhc_print_json(struct json_object *o);

@@ -15,9 +15,11 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
+        { "list", cmd_list, false, true, "PCI devices with IOMMU group, driver and the planned action" },
+        { "check", cmd_check, false, true, "prerequisites, each PASS, WARN or FAIL with a hint (exit 1 on FAIL)" },
         { "apply", cmd_apply, true, false, "make the system match the config (--dry-run: show the diff)" },
         { "revert", cmd_revert, true, false, "undo exactly what apply did, keeping others' changes" },
-        { "status", cmd_status, false, true, "applied or not, reboot pending or not" },
+        { "status", cmd_status, false, true, "applied or not, reboot pending or not, the isolated devices' drivers" },
 };
 
 static void help(void) {
@@ -32,6 +34,7 @@ static void help(void) {
                "  --config FILE  read FILE instead of <root>/etc/virt-host-config/virt-host-config.conf\n"
                "  --json         machine-readable output\n"
                "  --dry-run      print a unified diff of what would change; write nothing\n"
+               "  --defer        apply: leave boot-file regeneration to the next apply (rpm %%post)\n"
                "  -h, --help     show this help\n"
                "  --version      show the version\n\n"
                "Exit: 0 ok, 1 error, 2 usage error. See virt-host-config(8).\n");
@@ -65,12 +68,13 @@ int vhc_ctx_load_config(struct vhc_ctx *ctx, struct vhc_config *c) {
 }
 
 int main(int argc, char **argv) {
-        enum { OPT_ROOT = 0x100, OPT_CONFIG, OPT_JSON, OPT_DRY_RUN, OPT_VERSION };
+        enum { OPT_ROOT = 0x100, OPT_CONFIG, OPT_JSON, OPT_DRY_RUN, OPT_VERSION, OPT_DEFER };
         static const struct option options[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
                 { "config", required_argument, NULL, OPT_CONFIG },
                 { "json", no_argument, NULL, OPT_JSON },
                 { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+                { "defer", no_argument, NULL, OPT_DEFER },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 {},
@@ -108,6 +112,9 @@ int main(int argc, char **argv) {
                 case OPT_DRY_RUN:
                         ctx.dry_run = true;
                         break;
+                case OPT_DEFER:
+                        ctx.defer = true;
+                        break;
                 case 'h':
                         help();
                         return 0;
@@ -124,6 +131,8 @@ int main(int argc, char **argv) {
                 return usage_error("no command given");
         if (ctx.dry_run && !verb->dry_run)
                 return usage_error("--dry-run does not go with '%s'", verb->name);
+        if (ctx.defer && verb->fn != cmd_apply)
+                return usage_error("--defer goes only with 'apply'");
         if (ctx.json && !verb->json)
                 return usage_error("--json does not go with '%s'", verb->name);
 

@@ -684,3 +684,83 @@ fail:
                 (void)vhc_txn_abort(t);
         return r;
 }
+
+unsigned vhc_txn_regen_needed(const struct vhc_txn *t) {
+        static const enum vhc_path initramfs[] = { VHC_PATH_UDEV_RULE, VHC_PATH_MODPROBE_CONF,
+                                                   VHC_PATH_DRACUT_CONF };
+        unsigned flags = t->kargs_changed ? VHC_REGEN_BOOTLOADER : 0;
+
+        for (size_t i = 0; i < t->n_changes; i++)
+                for (size_t j = 0; j < ELEMENTSOF(initramfs); j++)
+                        if (streq(t->changes[i].abs, vhc_path_abs(initramfs[j])))
+                                flags |= VHC_REGEN_INITRAMFS;
+        return flags;
+}
+
+int vhc_regen_marker_read(const struct vhc_root *r, unsigned *ret, struct vhc_err *e) {
+        _cleanup_free_ char *path = vhc_root_path(r, VHC_PATH_REGEN_MARKER), *text = NULL;
+        unsigned flags = 0;
+        int k;
+
+        if (!path)
+                return -ENOMEM;
+        k = vhc_read_file(path, 4096, &text, NULL);
+        if (k == -ENOENT) {
+                *ret = 0;
+                return 0;
+        }
+        if (k < 0)
+                return vhc_err_set(e, k, path, 0, "cannot read: %s", strerror(-k));
+        if (strstr(text, "bootloader"))
+                flags |= VHC_REGEN_BOOTLOADER;
+        if (strstr(text, "initramfs"))
+                flags |= VHC_REGEN_INITRAMFS;
+        *ret = flags;
+        return 0;
+}
+
+int vhc_regen_marker_add(const struct vhc_root *r, unsigned flags, struct vhc_err *e) {
+        _cleanup_free_ char *path = vhc_root_path(r, VHC_PATH_REGEN_MARKER);
+        _cleanup_strv_free_ char **dirs = NULL;
+        char text[64];
+        unsigned old;
+        int k;
+
+        if (!path)
+                return -ENOMEM;
+        if (flags == 0)
+                return 0;
+        k = vhc_regen_marker_read(r, &old, e);
+        if (k < 0)
+                return k;
+        flags |= old;
+        k = missing_dirs(r, vhc_path_abs(VHC_PATH_RPM_STATE_DIR), &dirs);
+        for (size_t i = 0; k >= 0 && dirs && dirs[i]; i++) {
+                _cleanup_free_ char *p = vhc_root_join(r, dirs[i]);
+                k = p ? vhc_mkdir(p, 0755) : -ENOMEM;
+        }
+        if (k < 0)
+                return vhc_err_set(e, k, path, 0, "cannot create its directory: %s", strerror(-k));
+        snprintf(text, sizeof(text), "%s%s", flags & VHC_REGEN_BOOTLOADER ? "bootloader\n" : "",
+                 flags & VHC_REGEN_INITRAMFS ? "initramfs\n" : "");
+        k = vhc_write_file_atomic(path, text, strlen(text), 0644, NULL);
+        if (k < 0)
+                return vhc_err_set(e, k, path, 0, "cannot write: %s", strerror(-k));
+        return 0;
+}
+
+int vhc_regen_marker_clear(const struct vhc_root *r, struct vhc_err *e) {
+        _cleanup_free_ char *path = vhc_root_path(r, VHC_PATH_REGEN_MARKER),
+                            *dir = vhc_root_path(r, VHC_PATH_RPM_STATE_DIR);
+        int k;
+
+        if (!path || !dir)
+                return -ENOMEM;
+        k = vhc_remove_file(path);
+        if (k < 0 && k != -ENOENT)
+                return vhc_err_set(e, k, path, 0, "cannot remove: %s", strerror(-k));
+        k = vhc_rmdir(dir);
+        if (k < 0 && k != -ENOTEMPTY)
+                return vhc_err_set(e, k, dir, 0, "cannot remove: %s", strerror(-k));
+        return 0;
+}

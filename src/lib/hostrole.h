@@ -9,6 +9,12 @@
 #include "root.h"
 #include "state.h"
 
+/* What a transaction's changes need regenerated before the next boot. */
+enum {
+        VHC_REGEN_BOOTLOADER = 1 << 0, /* the kernel arguments changed */
+        VHC_REGEN_INITRAMFS = 1 << 1,  /* what the initramfs carries changed */
+};
+
 /* apply and revert as transactions: first everything is read and the new
  * content of every file computed (nothing written), then the transaction is
  * shown as a diff (--dry-run) or committed. Commit writes the state record
@@ -56,5 +62,15 @@ int vhc_txn_run(struct vhc_txn *t, const struct vhc_config *c, bool dry_run, str
 /* After a failure: removes the state directory lock() made, unless a state
  * record was written into it. */
 int vhc_txn_abort(struct vhc_txn *t);
+/* VHC_REGEN_* flags for what the planned changes need. */
+unsigned vhc_txn_regen_needed(const struct vhc_txn *t);
+
+/* The marker an "apply --defer" (rpm's %post) leaves so that the next apply
+ * (%posttrans) regenerates once per transaction: read (0 if absent), merge
+ * flags into it, remove it. */
+int vhc_regen_marker_read(const struct vhc_root *r, unsigned *ret, struct vhc_err *e);
+int vhc_regen_marker_add(const struct vhc_root *r, unsigned flags, struct vhc_err *e);
+int vhc_regen_marker_clear(const struct vhc_root *r, struct vhc_err *e);
+
 /* A unified diff of every file the transaction changes. */
 int vhc_txn_diff(const struct vhc_txn *t, FILE *f);

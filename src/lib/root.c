@@ -37,6 +37,7 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_ETC_GROUP] = "/etc/group",
         [VHC_PATH_PCI_IDS] = "/usr/share/hwdata/pci.ids",
         [VHC_PATH_RPM_STATE_DIR] = "/var/lib/rpm-state/virt-host-config",
+        [VHC_PATH_REGEN_MARKER] = "/var/lib/rpm-state/virt-host-config/regenerate",
 };
 
 int vhc_root_new(const char *dir, struct vhc_root **ret) {

@@ -34,6 +34,7 @@ enum vhc_path {
         VHC_PATH_ETC_GROUP,         /* /etc/group */
         VHC_PATH_PCI_IDS,           /* /usr/share/hwdata/pci.ids */
         VHC_PATH_RPM_STATE_DIR,     /* /var/lib/rpm-state/virt-host-config */
+        VHC_PATH_REGEN_MARKER,      /* /var/lib/rpm-state/virt-host-config/regenerate */
         _VHC_PATH_MAX,
 };
 

@@ -32,7 +32,7 @@ snapshot() {
 }
 
 # The value the shell gives a variable after sourcing a grub defaults file.
-grub_value() { bash -c '. "$1"; printf %s "${!2}"' _ "$1" "$2"; }
+grub_value() { bash -c '. "$1"; printf %s "${!2}"' _ "$1" "$2" 2>/dev/null; }
 
 # expect_same LABEL SNAPSHOT_A SNAPSHOT_B
 expect_same() {

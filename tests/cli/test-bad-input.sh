@@ -25,8 +25,7 @@ as_nobody() {
 
 g=etc/default/grub
 r=$(make_root $m); sed -i 's/^GRUB_CMDLINE_LINUX="/GRUB_CMDLINE_LINUX="rd.lvm.lv=x /; s/^\(GRUB_CMDLINE_LINUX=.*\)"$/\1/' "$r/$g"
-line=$(grep -n '^GRUB_CMDLINE_LINUX=' "$r/$g" | cut -d: -f1)
-expect_error "unbalanced double quote" 1 "$r/$g:$line: .*unbalanced double quote" "$r" "$VHC" --root "$r" apply
+expect_error "unbalanced double quote" 1 "$r/$g:[0-9]+: .*unbalanced double quote" "$r" "$VHC" --root "$r" apply
 
 r=$(make_root $m); printf "GRUB_CMDLINE_LINUX='quiet\n" >> "$r/$g"
 expect_error "unbalanced single quote" 1 "$r/$g:[0-9]+: .*unbalanced single quote" "$r" "$VHC" --root "$r" apply
@@ -46,10 +45,10 @@ expect_error "another variable" 1 "$r/$g:[0-9]+: cannot read GRUB_CMDLINE_LINUX 
 r=$(make_root $m); rm "$r/$g"; ln -s ../nowhere/grub "$r/$g"
 expect_error "a dangling symlink" 1 "$r/$g: is a dangling symlink" "$r" "$VHC" --root "$r" apply
 
-r=$(make_root $m); chmod 755 "$r"; chmod -R a+rX "$r"; chmod 777 "$r/var"; chmod 000 "$r/$g"
+r=$(make_root $m); chmod 755 "$r"; chmod -R a+rX "$r"; mkdir -p "$r/var/lib"; chmod -R 777 "$r/var"; chmod 000 "$r/$g"
 expect_error "an unreadable file" 1 "$r/$g: cannot read: Permission denied" "$r" as_nobody "$VHC" --root "$r" apply
 
-r=$(make_root $m); chmod 755 "$r"; chmod -R a+rX "$r"; chmod 777 "$r/var"; chmod -R a+w "$r/etc"; chmod 555 "$r/etc/default"
+r=$(make_root $m); chmod 755 "$r"; chmod -R a+rX "$r"; mkdir -p "$r/var/lib"; chmod -R 777 "$r/var"; chmod -R a+w "$r/etc"; chmod 555 "$r/etc/default"
 expect_error "a read-only directory" 1 "$r/$g: cannot write: Permission denied" "$r" as_nobody "$VHC" --root "$r" apply
 
 r=$(make_root $m); mkdir -p "$r/etc/virt-host-config"; printf '# mine\niommu = yes\ncolour = blue\n' > "$r/etc/virt-host-config/virt-host-config.conf"
