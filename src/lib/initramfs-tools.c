@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+#include "initramfs-tools.h"
+#include "render.h"
+
+int vhc_render_initramfs_tools_hook(const struct vhc_plan *p, const char *udev_rule_abs, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+        bool bad;
+
+        if (!udev_rule_abs || udev_rule_abs[0] != '/' ||
+            strpbrk(udev_rule_abs, " \t\n\"'`$\\;&|<>()*?[]{}~#"))
+                return -EINVAL;
+        if (vhc_plan_count_isolated(p) == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        /* PREREQ udev: our copy lands in a tree the udev hook has set up. */
+        fputs("#!/bin/sh\n" VHC_GENERATED_HEADER "\n"
+              "#\n"
+              "# initramfs-tools hook: vfio-pci must hold the isolated devices in the\n"
+              "# initramfs already, before a GPU driver loads there: load the vfio modules\n"
+              "# first and take the udev rule that reserves the devices.\n"
+              "PREREQ=\"udev\"\n"
+              "prereqs() { echo \"$PREREQ\"; }\n"
+              "case \"$1\" in\n"
+              "prereqs)\n"
+              "        prereqs\n"
+              "        exit 0\n"
+              "        ;;\n"
+              "esac\n"
+              "\n"
+              ". /usr/share/initramfs-tools/hook-functions\n"
+              "\n"
+              "force_load vfio\n"
+              "force_load vfio_iommu_type1\n"
+              "force_load vfio_pci\n"
+              "mkdir -p \"${DESTDIR}/etc/udev/rules.d\"\n",
+              f);
+        fprintf(f, "cp -p %s \"${DESTDIR}/etc/udev/rules.d/\"\n", udev_rule_abs);
+        bad = ferror(f);
+        if (fclose(f) != 0 || bad) {
+                free(buf);
+                buf = NULL;
+                return -ENOMEM;
+        }
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
