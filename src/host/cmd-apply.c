@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "host.h"
 #include "hostrole.h"
+#include "strv.h"
 
 static void print_changes(struct vhc_ctx *ctx, const struct vhc_txn *t, bool reverting) {
         for (size_t i = 0; i < t->n_changes; i++) {
@@ -13,13 +14,51 @@ static void print_changes(struct vhc_ctx *ctx, const struct vhc_txn *t, bool rev
         if (t->n_changes == 0)
                 printf("nothing to do: %s\n",
                        reverting ? "nothing of virt-host-config's is applied" : "the system matches the config");
-        else if (t->kargs_changed)
-                printf("reboot to boot with the new kernel arguments\n");
+        else
+                printf("reboot for the changes to take effect\n");
 }
 
 static void print_warnings(const struct vhc_txn *t) {
         for (size_t i = 0; t->warnings && t->warnings[i]; i++)
                 fprintf(stderr, "virt-host-config: warning: %s\n", t->warnings[i]);
+}
+
+/* Regenerates the boot files the changes (and a deferred earlier run) need,
+ * or with --defer leaves that to the next apply. */
+static int regenerate(struct vhc_ctx *ctx, const struct vhc_txn *t) {
+        _cleanup_(vhc_regen_need_done) struct vhc_regen_need need = {}, marked = {};
+        _cleanup_strv_free_ char **lines = NULL;
+        int r;
+
+        r = vhc_txn_regen_need(t, &need);
+        if (r < 0)
+                return r;
+        if (ctx->defer)
+                return vhc_regen_marker_add(ctx->root, &need, &ctx->err);
+
+        r = vhc_regen_marker_read(ctx->root, &marked, &ctx->err);
+        if (r < 0)
+                return r;
+        if (marked.flags) {
+                /* What the deferred run changed comes first; this run's changes after it. */
+                r = vhc_regen_marker_add(ctx->root, &need, &ctx->err);
+                if (r < 0)
+                        return r;
+                vhc_regen_need_done(&marked);
+                r = vhc_regen_marker_read(ctx->root, &marked, &ctx->err);
+                if (r < 0)
+                        return r;
+        }
+        r = vhc_regenerate(ctx->root, marked.flags ? &marked : &need, &lines, &ctx->err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; lines && lines[i]; i++)
+                printf("%s\n", lines[i]);
+        if (r > 0)
+                return vhc_err_set(&ctx->err, -EIO, NULL, 0,
+                                   "regenerating the boot files failed (see above); run 'virt-host-config apply' "
+                                   "again once that is fixed");
+        return vhc_regen_marker_clear(ctx->root, &ctx->err);
 }
 
 static int run(struct vhc_ctx *ctx, bool reverting) {
@@ -37,10 +76,12 @@ static int run(struct vhc_ctx *ctx, bool reverting) {
         if (r < 0)
                 goto out;
         print_warnings(&t);
-        if (ctx->dry_run)
+        if (ctx->dry_run) {
                 r = vhc_txn_diff(&t, stdout);
-        else
-                print_changes(ctx, &t, reverting);
+                goto out;
+        }
+        print_changes(ctx, &t, reverting);
+        r = regenerate(ctx, &t);
 out:
         vhc_txn_done(&t);
         return r;

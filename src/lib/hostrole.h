@@ -62,15 +62,30 @@ int vhc_txn_run(struct vhc_txn *t, const struct vhc_config *c, bool dry_run, str
 /* After a failure: removes the state directory lock() made, unless a state
  * record was written into it. */
 int vhc_txn_abort(struct vhc_txn *t);
-/* VHC_REGEN_* flags for what the planned changes need. */
-unsigned vhc_txn_regen_needed(const struct vhc_txn *t);
+
+/* What must be regenerated, and for grubby (which edits each boot entry)
+ * the arguments of ours that were added and removed. */
+struct vhc_regen_need {
+        unsigned flags; /* VHC_REGEN_* */
+        char **added;
+        char **removed;
+};
+void vhc_regen_need_done(struct vhc_regen_need *n);
+int vhc_txn_regen_need(const struct vhc_txn *t, struct vhc_regen_need *ret);
 
 /* The marker an "apply --defer" (rpm's %post) leaves so that the next apply
- * (%posttrans) regenerates once per transaction: read (0 if absent), merge
- * flags into it, remove it. */
-int vhc_regen_marker_read(const struct vhc_root *r, unsigned *ret, struct vhc_err *e);
-int vhc_regen_marker_add(const struct vhc_root *r, unsigned flags, struct vhc_err *e);
+ * (%posttrans) regenerates once per transaction: read (empty if absent),
+ * merge into it, remove it. */
+int vhc_regen_marker_read(const struct vhc_root *r, struct vhc_regen_need *ret, struct vhc_err *e);
+int vhc_regen_marker_add(const struct vhc_root *r, const struct vhc_regen_need *n, struct vhc_err *e);
 int vhc_regen_marker_clear(const struct vhc_root *r, struct vhc_err *e);
+
+/* Runs what n needs, with the tools the machine has. One line per step for
+ * the user goes to *ret_lines (done, skipped with the command to run, or
+ * failed with what to run). Returns the number of steps that failed, or a
+ * negative errno. */
+int vhc_regenerate(const struct vhc_root *r, const struct vhc_regen_need *n, char ***ret_lines,
+                   struct vhc_err *e);
 
 /* A unified diff of every file the transaction changes. */
 int vhc_txn_diff(const struct vhc_txn *t, FILE *f);

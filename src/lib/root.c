@@ -33,6 +33,7 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_UDEV_RULE] = "/etc/udev/rules.d/61-virt-host-config-vfio.rules",
         [VHC_PATH_MODPROBE_CONF] = "/etc/modprobe.d/virt-host-config.conf",
         [VHC_PATH_DRACUT_CONF] = "/etc/dracut.conf.d/virt-host-config.conf",
+        [VHC_PATH_INITRAMFS_TOOLS_HOOK] = "/etc/initramfs-tools/hooks/virt-host-config",
         [VHC_PATH_LIMITS_CONF] = "/etc/security/limits.d/90-virt-host-config.conf",
         [VHC_PATH_ETC_GROUP] = "/etc/group",
         [VHC_PATH_PCI_IDS] = "/usr/share/hwdata/pci.ids",

@@ -30,6 +30,7 @@ enum vhc_path {
         VHC_PATH_UDEV_RULE,         /* /etc/udev/rules.d/<NN>-virt-host-config-vfio.rules */
         VHC_PATH_MODPROBE_CONF,     /* /etc/modprobe.d/virt-host-config.conf */
         VHC_PATH_DRACUT_CONF,       /* /etc/dracut.conf.d/virt-host-config.conf */
+        VHC_PATH_INITRAMFS_TOOLS_HOOK, /* /etc/initramfs-tools/hooks/virt-host-config */
         VHC_PATH_LIMITS_CONF,       /* /etc/security/limits.d/<NN>-virt-host-config.conf */
         VHC_PATH_ETC_GROUP,         /* /etc/group */
         VHC_PATH_PCI_IDS,           /* /usr/share/hwdata/pci.ids */
