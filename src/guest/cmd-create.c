@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "fileio.h"
+#include "firmware.h"
+#include "guest.h"
+#include "meminfo.h"
+#include "pcidev.h"
+#include "plan.h"
+#include "strv.h"
+
+#define NVIDIA_VENDOR 0x10de
+#define QCOW2_MAGIC "QFI\xfb"
+
+/* Paths of the machine this command names, in one place until root.h has
+ * them: where libvirt keeps images, and where Fedora's virtio-win package
+ * puts the Windows driver ISO. */
+static const char *machine_path(const char *what) {
+        if (streq(what, "images"))
+                return "/var/lib/libvirt/images";
+        if (streq(what, "virtio-win"))
+                return "/usr/share/virtio-win/virtio-win.iso";
+        return NULL;
+}
+
+/* Everything the guest description points into, freed in one place. */
+struct create {
+        struct vhc_guest g;
+        struct vhc_guest_disk *disks;
+        char **disk_paths;
+        char **cdroms;
+        char **evdevs;
+        char *virtio_win;
+        struct vhc_guest_hostdev *hostdevs;
+        struct vhc_firmware fw;
+        bool have_fw;
+        struct vhc_pinning pin;
+};
+
+static void create_done(struct create *c) {
+        free(c->disks);
+        strv_free(c->disk_paths);
+        strv_free(c->cdroms);
+        strv_free(c->evdevs);
+        free(c->virtio_win);
+        free(c->hostdevs);
+        vhc_firmware_done(&c->fw);
+        vhc_pinning_done(&c->pin);
+}
+
+static bool is_file_on(const struct vhc_root *r, const char *abs) {
+        _cleanup_free_ char *p = vhc_root_join(r, abs);
+        struct stat st;
+
+        return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* An absolute path as the machine sees it. A relative one is taken from the
+ * working directory, which only means something on the running system. */
+static int absolute(struct gx_ctx *ctx, const char *opt, const char *path, char **ret) {
+        _cleanup_free_ char *cwd = NULL;
+
+        if (path[0] == '/') {
+                *ret = strdup(path);
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (!vhc_root_is_host(ctx->root))
+                return gx_usage("%s %s: give an absolute path when --root is used", opt, path);
+        cwd = getcwd(NULL, 0);
+        if (!cwd)
+                return vhc_err_set(&ctx->err, negative_errno(), NULL, 0,
+                                   "cannot get the working directory: %s", strerror(errno));
+        if (asprintf(ret, "%s/%s", streq(cwd, "/") ? "" : cwd, path) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int parse_memory(const char *s, uint64_t *ret_kib) {
+        uint64_t bytes;
+        bool bare = true;
+
+        for (const char *p = s; *p; p++)
+                bare = bare && isdigit((unsigned char)*p);
+        if (!*s || vhc_parse_size(s, &bytes) < 0)
+                return -EINVAL;
+        if (bare) {
+                /* A bare number is MiB, as virt-install's --memory takes it. */
+                if (bytes > UINT64_MAX >> 20)
+                        return -ERANGE;
+                bytes <<= 20;
+        }
+        if (bytes < (UINT64_C(1) << 20) || bytes % 1024 != 0)
+                return -EINVAL;
+        *ret_kib = bytes / 1024;
+        return 0;
+}
+
+static int parse_vcpus(const char *s, unsigned *ret) {
+        unsigned long v;
+        char *end;
+
+        if (!isdigit((unsigned char)s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        /* 4096: the most any libvirt machine type takes. */
+        if (errno || *end || v == 0 || v > 4096)
+                return -EINVAL;
+        *ret = (unsigned)v;
+        return 0;
+}
+
+static bool image_is_qcow2(const struct vhc_root *r, const char *abs) {
+        _cleanup_free_ char *p = vhc_root_join(r, abs);
+        _cleanup_close_ int fd = -1;
+        char magic[4];
+
+        if (!p)
+                return false;
+        fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        return fd >= 0 && read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
+               memcmp(magic, QCOW2_MAGIC, sizeof(magic)) == 0;
+}
+
+static int parse_size_gib(const char *s, uint64_t *ret) {
+        unsigned long long v;
+        char *end;
+
+        if (!isdigit((unsigned char)s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || *end || v == 0 || v > 1024 * 1024)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+/* PATH, PATH,size=N or size=N (the default path for the guest's name). */
+static int parse_disk(struct gx_ctx *ctx, const char *spec, struct vhc_guest_disk *d, char **ret_path) {
+        _cleanup_free_ char *copy = strdup(spec), *path = NULL;
+        char *tok, *save = NULL;
+        uint64_t size = 0;
+        bool first = true;
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save), first = false) {
+                if (first && !strchr(tok, '=')) {
+                        r = absolute(ctx, "--disk", tok, &path);
+                        if (r != 0)
+                                return r;
+                } else if (startswith(tok, "size=")) {
+                        if (parse_size_gib(tok + 5, &size) < 0)
+                                return gx_usage("--disk %s: size= takes a number of GiB, like size=100",
+                                                spec);
+                } else
+                        return gx_usage("--disk %s: unknown part '%s' (PATH[,size=GIB])", spec, tok);
+        }
+        if (!path) {
+                if (size == 0)
+                        return gx_usage("--disk %s: give a path, a size (size=100), or both", spec);
+                if (asprintf(&path, "%s/%s.qcow2", machine_path("images"), ctx->o->name) < 0)
+                        return -ENOMEM;
+        }
+
+        if (is_file_on(ctx->root, path)) {
+                if (size > 0)
+                        gx_note("%s exists: the guest uses it as it is, size=%" PRIu64 " is ignored", path,
+                                size);
+                *d = (struct vhc_guest_disk){.qcow2 = image_is_qcow2(ctx->root, path)};
+        } else if (size == 0)
+                return vhc_err_set(&ctx->err, -ENOENT, NULL, 0,
+                                   "--disk %s: no such image; add ,size=N to declare a new one of N GiB",
+                                   path);
+        else {
+                gx_note("create the disk before the first start: qemu-img create -f qcow2 %s %" PRIu64 "G",
+                        path, size);
+                *d = (struct vhc_guest_disk){.size_gib = size, .qcow2 = true};
+        }
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+static int resolve_disks(struct gx_ctx *ctx, struct create *c) {
+        size_t n = strv_length(ctx->o->disks);
+        int r;
+
+        if (n == 0)
+                return 0;
+        c->disks = calloc(n, sizeof(*c->disks));
+        if (!c->disks)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                char *path = NULL;
+
+                r = parse_disk(ctx, ctx->o->disks[i], &c->disks[i], &path);
+                if (r != 0)
+                        return r;
+                r = strv_consume(&c->disk_paths, path);
+                if (r < 0)
+                        return r;
+                c->disks[i].path = path;
+        }
+        c->g.disks = c->disks;
+        c->g.n_disks = n;
+        return 0;
+}
+
+static int resolve_cdroms(struct gx_ctx *ctx, struct create *c) {
+        int r;
+
+        for (char **iso = ctx->o->cdroms; iso && *iso; iso++) {
+                char *path = NULL;
+
+                r = absolute(ctx, "--cdrom", *iso, &path);
+                if (r != 0)
+                        return r;
+                r = strv_consume(&c->cdroms, path);
+                if (r < 0)
+                        return r;
+                if (!is_file_on(ctx->root, path))
+                        return vhc_err_set(&ctx->err, -ENOENT, NULL, 0, "--cdrom %s: no such file", path);
+        }
+        c->g.cdroms = c->cdroms;
+
+        if (c->g.os == VHC_GUEST_LINUX)
+                return 0;
+        /* Windows finds neither the virtio-scsi disk nor the virtio network
+         * without the drivers on this ISO. */
+        if (!is_file_on(ctx->root, machine_path("virtio-win"))) {
+                gx_note("%s not found: install virtio-win, or give the driver ISO with --cdrom; Windows "
+                        "needs "
+                        "it for the virtio disk and network",
+                        machine_path("virtio-win"));
+                return 0;
+        }
+        if (strv_contains(c->cdroms, machine_path("virtio-win")))
+                return 0;
+        c->virtio_win = strdup(machine_path("virtio-win"));
+        if (!c->virtio_win)
+                return -ENOMEM;
+        c->g.virtio_win = c->virtio_win;
+        return 0;
+}
+
+static int load_config(struct gx_ctx *ctx, struct vhc_config *cfg) {
+        _cleanup_free_ char *path = NULL;
+
+        vhc_config_init(cfg);
+        if (ctx->o->config_path)
+                return vhc_config_load(cfg, ctx->o->config_path, &ctx->err);
+        path = vhc_root_path(ctx->root, VHC_PATH_CONFIG);
+        if (!path)
+                return -ENOMEM;
+        return vhc_config_load(cfg, path, &ctx->err);
+}
+
+static bool plan_isolates(const struct vhc_plan *plan, const struct vhc_pci_dev *d) {
+        for (size_t i = 0; i < plan->n; i++)
+                if (plan->entries[i].dev == d)
+                        return plan->entries[i].action == VHC_ACTION_ISOLATE;
+        return false;
+}
+
+static const char *plan_reason(const struct vhc_plan *plan, const struct vhc_pci_dev *d) {
+        for (size_t i = 0; i < plan->n; i++)
+                if (plan->entries[i].dev == d)
+                        return plan->entries[i].reason;
+        return "";
+}
+
+/* The devices to pass: with auto every device the host role isolates, else
+ * each listed one; always with every function of their slots. Functions of
+ * a slot come out adjacent since the scan is in address order. */
+static int resolve_hostdevs(struct gx_ctx *ctx, struct create *c, bool *ret_nvidia) {
+        _cleanup_(vhc_pci_list_freep) struct vhc_pci_list *l = NULL;
+        _cleanup_(vhc_plan_freep) struct vhc_plan *plan = NULL;
+        _cleanup_free_ bool *pick = NULL;
+        struct vhc_config cfg;
+        bool any = false, nvidia = false;
+        size_t n = 0;
+        int r;
+
+        *ret_nvidia = false;
+        if (!ctx->o->hostdevs)
+                return 0;
+        for (char **h = ctx->o->hostdevs; *h; h++) {
+                char addr[13];
+
+                if (!streq(*h, "auto") && vhc_parse_pci_address(*h, addr) < 0)
+                        return gx_usage("--hostdev %s: give auto or a PCI address like 0000:01:00.0", *h);
+        }
+
+        r = vhc_pci_scan(ctx->root, &l, &ctx->err);
+        if (r < 0)
+                return r;
+        r = load_config(ctx, &cfg);
+        if (r >= 0)
+                r = vhc_plan_make(l, &cfg, &plan, &ctx->err);
+        vhc_config_done(&cfg);
+        if (r < 0)
+                return r;
+
+        pick = calloc(l->n + 1, sizeof(*pick));
+        if (!pick)
+                return -ENOMEM;
+        for (char **h = ctx->o->hostdevs; *h; h++) {
+                const struct vhc_pci_dev *d;
+                char addr[13];
+
+                if (streq(*h, "auto")) {
+                        for (size_t i = 0; i < l->n; i++)
+                                if (plan_isolates(plan, &l->devs[i]))
+                                        pick[i] = any = true;
+                        if (!any)
+                                return vhc_err_set(
+                                        &ctx->err, -ENOENT, NULL, 0,
+                                        "--hostdev auto: virt-host-config isolates no device on this "
+                                        "machine%s%s",
+                                        plan->note ? ": " : "", strempty(plan->note));
+                        continue;
+                }
+                (void)vhc_parse_pci_address(*h, addr);
+                d = vhc_pci_find(l, addr);
+                if (!d)
+                        return vhc_err_set(&ctx->err, -ENOENT, NULL, 0,
+                                           "--hostdev %s: no PCI device %s here", *h, addr);
+                if (!plan_isolates(plan, d))
+                        return vhc_err_set(
+                                &ctx->err, -EINVAL, NULL, 0,
+                                "--hostdev %s: %s is not isolated for passthrough (%s); list it in "
+                                "isolate in virt-host-config.conf and run virt-host-config apply",
+                                *h, addr, plan_reason(plan, d));
+                for (size_t i = 0; i < l->n; i++)
+                        if (vhc_pci_same_slot(d, &l->devs[i])) {
+                                if (!plan_isolates(plan, &l->devs[i]))
+                                        return vhc_err_set(
+                                                &ctx->err, -EINVAL, NULL, 0,
+                                                "--hostdev %s: its slot mate %s is not isolated (%s)", *h,
+                                                l->devs[i].address, plan_reason(plan, &l->devs[i]));
+                                pick[i] = true;
+                        }
+        }
+
+        c->hostdevs = calloc(l->n + 1, sizeof(*c->hostdevs));
+        if (!c->hostdevs)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n; i++) {
+                const struct vhc_pci_dev *d = &l->devs[i];
+
+                if (!pick[i])
+                        continue;
+                /* The slot's other functions come too, isolated with it. */
+                for (size_t j = 0; j < l->n; j++)
+                        if (!pick[j] && vhc_pci_same_slot(d, &l->devs[j]) &&
+                            plan_isolates(plan, &l->devs[j]))
+                                pick[j] = true;
+        }
+        for (size_t i = 0; i < l->n; i++) {
+                const struct vhc_pci_dev *d = &l->devs[i];
+
+                if (!pick[i])
+                        continue;
+                c->hostdevs[n++] = (struct vhc_guest_hostdev){
+                        .domain = d->domain,
+                        .bus = d->bus,
+                        .slot = d->dev,
+                        .function = d->func,
+                };
+                nvidia = nvidia || d->vendor_id == NVIDIA_VENDOR;
+        }
+        c->g.hostdevs = c->hostdevs;
+        c->g.n_hostdevs = n;
+        *ret_nvidia = nvidia;
+        return 0;
+}
+
+static int resolve_inputs(struct gx_ctx *ctx, struct create *c) {
+        int r;
+
+        for (char **in = ctx->o->inputs; in && *in; in++) {
+                if (!startswith(*in, "evdev:/"))
+                        return gx_usage("--input %s: give evdev:/dev/input/by-id/...", *in);
+                r = strv_push_dup(&c->evdevs, *in + strlen("evdev:"));
+                if (r < 0)
+                        return r;
+        }
+        c->g.evdevs = c->evdevs;
+        return 0;
+}
+
+static int resolve_pin(struct gx_ctx *ctx, struct create *c) {
+        _cleanup_(vhc_topology_freep) struct vhc_topology *t = NULL;
+        bool amd;
+        int r;
+
+        if (!ctx->o->pin || streq(ctx->o->pin, "none"))
+                return 0;
+        r = gx_read_topology(ctx, &t, &amd);
+        if (r < 0)
+                return r;
+        r = vhc_topology_pick(t, c->g.vcpus, &c->pin, &ctx->err);
+        if (r < 0)
+                return r;
+        if (c->pin.n_l3 > 1)
+                gx_note("no L3 cache domain has %u free cores: the guest spans %u of them", c->pin.cores,
+                        c->pin.n_l3);
+        c->g.pin = &c->pin;
+        c->g.topoext = amd;
+        return 0;
+}
+
+/* Huge pages are reserved up front; a guest that finds too few does not start. */
+static void check_hugepages(struct gx_ctx *ctx, uint64_t memory_kib) {
+        struct vhc_err ignored = {};
+        struct vhc_meminfo mi;
+        uint64_t page_kib, need;
+
+        if (vhc_meminfo_read(ctx->root, &mi, &ignored) < 0 || mi.hugepage_size < 1024)
+                return;
+        page_kib = mi.hugepage_size / 1024;
+        need = (memory_kib + page_kib - 1) / page_kib;
+        if (mi.hugepages_free < need)
+                gx_warn("--hugepages: the host has %" PRIu64 " free huge pages of %" PRIu64
+                        " KiB, the guest needs "
+                        "%" PRIu64 "; reserve them (sysctl vm.nr_hugepages) or the guest will not start",
+                        mi.hugepages_free, page_kib, need);
+}
+
+int cmd_create(struct gx_ctx *ctx) {
+        const struct gx_opts *o = ctx->o;
+        _cleanup_free_ char *xml = NULL;
+        struct create c = {};
+        bool nvidia_dev;
+        size_t len = 0;
+        int r;
+
+        if (!o->name)
+                return gx_usage("--name is missing");
+        if (!o->memory)
+                return gx_usage("--memory is missing");
+        if (!o->vcpus)
+                return gx_usage("--vcpus is missing");
+        if (parse_memory(o->memory, &c.g.memory_kib) < 0)
+                return gx_usage("--memory %s: give a size of 1M or more, like 8G or 8192M", o->memory);
+        if (parse_vcpus(o->vcpus, &c.g.vcpus) < 0)
+                return gx_usage("--vcpus %s: give a number from 1 to 4096", o->vcpus);
+        if (o->os && vhc_guest_os_from_string(o->os, &c.g.os) < 0)
+                return gx_usage("--os %s: give win10, win11 or linux", o->os);
+        if (!o->os)
+                c.g.os = VHC_GUEST_WIN10;
+        c.g.name = o->name;
+        c.g.hugepages = o->hugepages;
+        c.g.spice_listen = o->spice_listen;
+
+        if ((r = resolve_inputs(ctx, &c)) != 0 || (r = resolve_disks(ctx, &c)) != 0 ||
+            (r = resolve_cdroms(ctx, &c)) != 0 || (r = resolve_hostdevs(ctx, &c, &nvidia_dev)) != 0 ||
+            (r = resolve_pin(ctx, &c)) != 0)
+                goto out;
+        c.g.nvidia = o->nvidia < 0 ? nvidia_dev : o->nvidia > 0;
+
+        r = vhc_firmware_find(ctx->root, c.g.os == VHC_GUEST_WIN11, &c.fw, &ctx->err);
+        if (r == -ENOENT)
+                gx_note("no OVMF firmware found%s%s: libvirt picks one when the guest is defined (install "
+                        "edk2-ovmf)",
+                        vhc_root_is_host(ctx->root) ? "" : " under ", vhc_root_dir(ctx->root));
+        else if (r < 0)
+                goto out;
+        else
+                c.g.fw = &c.fw;
+        if (o->hugepages)
+                check_hugepages(ctx, c.g.memory_kib);
+
+        r = vhc_domxml_render(&c.g, &xml, &len, &ctx->err);
+        if (r >= 0)
+                r = gx_write_stdout(ctx, xml, len);
+out:
+        create_done(&c);
+        return r;
+}

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <stdarg.h>
+
+#include "cpuinfo.h"
+#include "guest.h"
+#include "strv.h"
+
+static void help(void) {
+        printf("Usage: %s --name NAME --memory SIZE --vcpus N [OPTION...] > NAME.xml\n"
+               "       %s patch [--nvidia] [--pin auto] [--hugepages] < in.xml > out.xml\n\n"
+               "Write libvirt domain XML for a KVM guest with VFIO passthrough to stdout.\n\n"
+               "A Windows 10 guest with the GPU that virt-host-config isolated, the seed's virt-install\n"
+               "recipe as one command:\n"
+               "  %s --name my-guest --memory 8G --vcpus 4 --os win10 --disk size=100 \\\n"
+               "      --cdrom /var/lib/libvirt/images/win10.iso --hostdev auto --spice-listen 0.0.0.0 \\\n"
+               "      > my-guest.xml\n"
+               "  virsh define my-guest.xml && virsh start my-guest\n\n"
+               "Options:\n"
+               "  --name NAME            the guest's name\n"
+               "  --memory SIZE          8G, 8192M (a bare number is MiB)\n"
+               "  --vcpus N              virtual CPUs\n"
+               "  --os win10|win11|linux guest OS (default win10); win11 adds Secure Boot\n"
+               "  --disk [PATH][,size=N] an existing image, or a qcow2 volume of N GiB to create\n"
+               "                         (default PATH: /var/lib/libvirt/images/NAME.qcow2)\n"
+               "  --cdrom ISO            installation medium, booted first (repeatable); Windows\n"
+               "                         guests also get the virtio-win driver ISO when installed\n"
+               "  --hostdev auto|ADDR    pass through what virt-host-config isolates, each device\n"
+               "                         with all its slot's functions (repeatable)\n"
+               "  --pin auto|none        pin vCPUs to whole host cores; core 0 stays with the host\n"
+               "  --hugepages            back the guest's memory with huge pages\n"
+               "  --input evdev:PATH     pass a keyboard or mouse (/dev/input/by-id/...); both\n"
+               "                         Ctrl keys switch them between host and guest (repeatable)\n"
+               "  --nvidia, --no-nvidia  NVIDIA \"Error 43\" settings (default: with an NVIDIA device)\n"
+               "  --spice-listen ADDR    SPICE display address (default 127.0.0.1)\n"
+               "  --root DIR             read the machine under DIR (/sys, /proc, /etc, /usr)\n"
+               "  --config FILE          virt-host-config's config for --hostdev auto\n"
+               "  -h, --help             show this help\n"
+               "  --version              show the version\n\n"
+               "With a graphics card passed through, SPICE stays for the installation; the card is\n"
+               "the primary display once its driver is in: plug a monitor into it.\n\n"
+               "Exit: 0 ok, 1 error, 2 usage error. See virt-guest-xml(1).\n",
+               PROG, PROG, PROG);
+}
+
+int gx_usage(const char *fmt, ...) {
+        va_list ap;
+
+        fprintf(stderr, "%s: ", PROG);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, " (see '%s --help')\n", PROG);
+        return 2;
+}
+
+/* Notes wait until the XML is out: a run that fails says one thing only. */
+static char **pending_notes;
+
+static void vline(const char *kind, const char *fmt, va_list ap) {
+        char *msg = NULL, *line = NULL;
+
+        if (vasprintf(&msg, fmt, ap) < 0)
+                return;
+        if (asprintf(&line, "%s: %s: %s", PROG, kind, msg) >= 0)
+                (void)strv_consume(&pending_notes, line);
+        free(msg);
+}
+
+static void flush_notes(bool print) {
+        for (char **l = pending_notes; print && l && *l; l++)
+                fprintf(stderr, "%s\n", *l);
+        pending_notes = strv_free(pending_notes);
+}
+
+void gx_note(const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vline("note", fmt, ap);
+        va_end(ap);
+}
+
+void gx_warn(const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vline("warning", fmt, ap);
+        va_end(ap);
+}
+
+int gx_read_topology(struct gx_ctx *ctx, struct vhc_topology **ret, bool *ret_amd) {
+        struct vhc_cpuinfo ci;
+        struct vhc_err ignored = {};
+        int r;
+
+        r = vhc_topology_read(ctx->root, ret, &ctx->err);
+        if (r < 0)
+                return r;
+        /* Without /proc/cpuinfo the guest simply gets no topoext hint. */
+        *ret_amd = vhc_cpuinfo_read(ctx->root, &ci, &ignored) >= 0 && ci.vendor == VHC_CPU_AMD;
+        return 0;
+}
+
+int gx_write_stdout(struct gx_ctx *ctx, const char *buf, size_t len) {
+        if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
+                return vhc_err_set(&ctx->err, -EIO, NULL, 0, "cannot write to stdout: %s", strerror(errno));
+        return 0;
+}
+
+static void opts_done(struct gx_opts *o) {
+        strv_free(o->disks);
+        strv_free(o->cdroms);
+        strv_free(o->hostdevs);
+        strv_free(o->inputs);
+}
+
+int main(int argc, char **argv) {
+        enum {
+                OPT_ROOT = 0x100,
+                OPT_CONFIG,
+                OPT_NAME,
+                OPT_MEMORY,
+                OPT_VCPUS,
+                OPT_OS,
+                OPT_DISK,
+                OPT_CDROM,
+                OPT_HOSTDEV,
+                OPT_INPUT,
+                OPT_PIN,
+                OPT_HUGEPAGES,
+                OPT_NVIDIA,
+                OPT_NO_NVIDIA,
+                OPT_SPICE_LISTEN,
+                OPT_VERSION,
+        };
+        static const struct option options[] = {
+                {"root", required_argument, NULL, OPT_ROOT},
+                {"config", required_argument, NULL, OPT_CONFIG},
+                {"name", required_argument, NULL, OPT_NAME},
+                {"memory", required_argument, NULL, OPT_MEMORY},
+                {"vcpus", required_argument, NULL, OPT_VCPUS},
+                {"os", required_argument, NULL, OPT_OS},
+                {"disk", required_argument, NULL, OPT_DISK},
+                {"cdrom", required_argument, NULL, OPT_CDROM},
+                {"hostdev", required_argument, NULL, OPT_HOSTDEV},
+                {"input", required_argument, NULL, OPT_INPUT},
+                {"pin", required_argument, NULL, OPT_PIN},
+                {"hugepages", no_argument, NULL, OPT_HUGEPAGES},
+                {"nvidia", no_argument, NULL, OPT_NVIDIA},
+                {"no-nvidia", no_argument, NULL, OPT_NO_NVIDIA},
+                {"spice-listen", required_argument, NULL, OPT_SPICE_LISTEN},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, OPT_VERSION},
+                {},
+        };
+        /* Options that `patch` takes; every other one belongs to creating a guest. */
+        static const int patch_opts[] = {OPT_ROOT, OPT_PIN, OPT_HUGEPAGES, OPT_NVIDIA};
+        _cleanup_(vhc_root_freep) struct vhc_root *root = NULL;
+        struct gx_opts o = {.nvidia = -1};
+        struct gx_ctx ctx = {.o = &o};
+        const char *create_only = NULL;
+        bool patch = false;
+        int c, r, ret = 2, idx = -1;
+
+        opterr = 0;
+
+        while ((c = getopt_long(argc, argv, "+:h", options, &idx)) != -1 || optind < argc) {
+                bool for_patch = false;
+
+                if (c == -1) {
+                        if (patch || !streq(argv[optind], "patch")) {
+                                gx_usage("unexpected argument '%s'", argv[optind]);
+                                goto out;
+                        }
+                        patch = true;
+                        optind++;
+                        continue;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(patch_opts); i++)
+                        for_patch = for_patch || c == patch_opts[i];
+                if (!for_patch && c >= OPT_ROOT && c != OPT_VERSION && !create_only && idx >= 0)
+                        create_only = options[idx].name;
+                idx = -1;
+
+                switch (c) {
+                case OPT_ROOT:
+                        o.root_dir = optarg;
+                        break;
+                case OPT_CONFIG:
+                        o.config_path = optarg;
+                        break;
+                case OPT_NAME:
+                        o.name = optarg;
+                        break;
+                case OPT_MEMORY:
+                        o.memory = optarg;
+                        break;
+                case OPT_VCPUS:
+                        o.vcpus = optarg;
+                        break;
+                case OPT_OS:
+                        o.os = optarg;
+                        break;
+                case OPT_DISK:
+                        r = strv_push_dup(&o.disks, optarg);
+                        if (r < 0)
+                                goto oom;
+                        break;
+                case OPT_CDROM:
+                        r = strv_push_dup(&o.cdroms, optarg);
+                        if (r < 0)
+                                goto oom;
+                        break;
+                case OPT_HOSTDEV:
+                        r = strv_push_dup(&o.hostdevs, optarg);
+                        if (r < 0)
+                                goto oom;
+                        break;
+                case OPT_INPUT:
+                        r = strv_push_dup(&o.inputs, optarg);
+                        if (r < 0)
+                                goto oom;
+                        break;
+                case OPT_PIN:
+                        if (!streq(optarg, "auto") && !streq(optarg, "none")) {
+                                gx_usage("--pin takes auto or none, not '%s'", optarg);
+                                goto out;
+                        }
+                        o.pin = optarg;
+                        break;
+                case OPT_HUGEPAGES:
+                        o.hugepages = true;
+                        break;
+                case OPT_NVIDIA:
+                        o.nvidia = 1;
+                        break;
+                case OPT_NO_NVIDIA:
+                        o.nvidia = 0;
+                        break;
+                case OPT_SPICE_LISTEN:
+                        o.spice_listen = optarg;
+                        break;
+                case 'h':
+                        help();
+                        ret = 0;
+                        goto out;
+                case OPT_VERSION:
+                        printf("%s %s\n", PROG, VERSION);
+                        ret = 0;
+                        goto out;
+                case ':':
+                        gx_usage("option '%s' needs an argument", argv[optind - 1]);
+                        goto out;
+                default:
+                        gx_usage("unknown option '%s'", argv[optind - 1]);
+                        goto out;
+                }
+        }
+        if (patch && create_only) {
+                gx_usage("--%s does not go with patch", create_only);
+                goto out;
+        }
+
+        r = vhc_root_new(o.root_dir, &root);
+        if (r < 0) {
+                fprintf(stderr, "%s: --root %s: %s\n", PROG, o.root_dir, strerror(-r));
+                ret = 1;
+                goto out;
+        }
+        ctx.root = root;
+
+        r = patch ? cmd_patch(&ctx) : cmd_create(&ctx);
+        if (r < 0) {
+                char line[sizeof(ctx.err.file) + sizeof(ctx.err.msg) + 32];
+
+                if (!ctx.err.msg[0])
+                        snprintf(ctx.err.msg, sizeof(ctx.err.msg), "%s", strerror(-r));
+                vhc_err_format(&ctx.err, line, sizeof(line));
+                fprintf(stderr, "%s: %s\n", PROG, line);
+                ret = 1;
+        } else
+                ret = r;
+        flush_notes(ret == 0);
+        goto out;
+oom:
+        fprintf(stderr, "%s: %s\n", PROG, strerror(ENOMEM));
+        ret = 1;
+out:
+        flush_notes(false);
+        opts_done(&o);
+        return ret;
+}
