@@ -616,8 +616,11 @@ int vhc_grub_get(const struct vhc_grub *g, const char *var, char **ret) {
 }
 
 /* Replaces text [from, to) by ins, then parses again. On a parse error the
- * edit is undone and -EINVAL returned. */
-static int splice(struct vhc_grub *g, size_t from, size_t to, const char *ins, struct vhc_err *e) {
+ * edit is undone and -EINVAL returned. With var, the edit must also leave var
+ * with exactly the value expect (NULL: unset), or it is undone: every edit
+ * proves it did what it meant, whatever the quoting around it. */
+static int splice(struct vhc_grub *g, size_t from, size_t to, const char *ins, const char *var,
+                  const char *expect, struct vhc_err *e) {
         size_t n = strlen(ins), len = g->len - (to - from) + n;
         char *t = malloc(len + 1), *old = g->text;
         size_t old_len = g->len;
@@ -632,6 +635,18 @@ static int splice(struct vhc_grub *g, size_t from, size_t to, const char *ins, s
         g->text = t;
         g->len = len;
         r = grub_reparse(g, e);
+        if (r >= 0 && var) {
+                _cleanup_free_ char *now = NULL;
+                int k = vhc_grub_get(g, var, &now);
+
+                if (k == -ENOMEM)
+                        r = k;
+                else if (expect ? k < 0 || !streq(now, expect) : k != -ENOENT)
+                        r = vhc_err_set(e, -EINVAL, g->name, line_of(old, from),
+                                        "cannot edit %s here safely (the quoting around it would change "
+                                        "what it means): write its value as one double-quoted word",
+                                        var);
+        }
         if (r < 0) {
                 g->text = old;
                 g->len = old_len;
@@ -641,6 +656,23 @@ static int splice(struct vhc_grub *g, size_t from, size_t to, const char *ins, s
         }
         free(old);
         return 0;
+}
+
+/* The value of v as a string with value chars [from, to) replaced by ins. */
+static char *value_with(const struct value *v, size_t from, size_t to, const char *ins) {
+        size_t n = strlen(ins);
+        char *s = malloc(v->n - (to - from) + n + 1), *p = s;
+
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < from; i++)
+                *p++ = v->v[i].c;
+        memcpy(p, ins, n);
+        p += n;
+        for (size_t i = to; i < v->n; i++)
+                *p++ = v->v[i].c;
+        *p = '\0';
+        return s;
 }
 
 static bool safe_arg(const char *arg) {
@@ -653,17 +685,7 @@ static bool safe_arg(const char *arg) {
 }
 
 /* The kernel's separators (isspace() of lib/ctype.c: Latin-1 NBSP too). */
-static bool fits_context(const char *arg, char ctx) {
-        switch (ctx) {
-        case CTX_SINGLE:
-                return !strchr(arg, '\'');
-        case CTX_DOUBLE:
-                return !strpbrk(arg, "\"$`\\");
-        default:
-                return safe_arg(arg);
-        }
-}
-
+/* The kernel's separators (isspace() of lib/ctype.c: Latin-1 NBSP too). */
 static bool value_is_space(const struct value *v, size_t i) {
         return i < v->n && (strchr(" \t\n\v\f\r", v->v[i].c) || (unsigned char)v->v[i].c == 0xa0) &&
                v->v[i].c != '\0';
@@ -737,7 +759,7 @@ int vhc_grub_append_arg(struct vhc_grub *g, const char *var, const char *arg,
                         struct vhc_grub_edit *ret_edit, struct vhc_err *e) {
         const struct var *v = get_var(g, var);
         struct vhc_grub_edit edit = {};
-        _cleanup_free_ char *ins = NULL;
+        _cleanup_free_ char *ins = NULL, *expect = NULL, *expect_arg = NULL;
         size_t at;
         int r;
 
@@ -761,7 +783,10 @@ int vhc_grub_append_arg(struct vhc_grub *g, const char *var, const char *arg,
                 if (asprintf(&ins, "%s%s", !edit.space ? "" : v->end_ctx == CTX_UNQUOTED ? "\\ " : " ", arg) < 0)
                         return -ENOMEM;
         }
-        r = splice(g, at, at, ins, e);
+        expect = v ? value_with(&v->val, v->val.n, v->val.n, edit.space ? " " : "") : strdup("");
+        if (!expect || asprintf(&expect_arg, "%s%s", expect, arg) < 0)
+                return -ENOMEM;
+        r = splice(g, at, at, ins, var, expect_arg, e);
         if (r < 0)
                 return r;
         if (ret_edit)
@@ -772,6 +797,7 @@ int vhc_grub_append_arg(struct vhc_grub *g, const char *var, const char *arg,
 int vhc_grub_remove_arg(struct vhc_grub *g, const char *var, const char *arg,
                         const struct vhc_grub_edit *edit, struct vhc_err *e) {
         const struct var *v = get_var(g, var);
+        _cleanup_free_ char *expect = NULL;
         size_t from, to, start, end;
         int r;
 
@@ -791,7 +817,10 @@ int vhc_grub_remove_arg(struct vhc_grub *g, const char *var, const char *arg,
                 from--;
         if (source_range(g, &v->val, from, to, &start, &end) < 0)
                 return unsafe_edit(g, v, v->val.v[from].start, arg, e);
-        r = splice(g, start, end, "", e);
+        expect = value_with(&v->val, from, to, "");
+        if (!expect)
+                return -ENOMEM;
+        r = splice(g, start, end, "", var, expect, e);
         if (r < 0)
                 return r;
 
@@ -803,7 +832,7 @@ int vhc_grub_remove_arg(struct vhc_grub *g, const char *var, const char *arg,
                 /* The newline put before our line goes too, if our line is still the last. */
                 if (edit->newline_added && le == g->len && ls > 0 && g->text[ls - 1] == '\n')
                         ls--;
-                return splice(g, ls, le, "", e);
+                return splice(g, ls, le, "", var, NULL, e);
         }
         return 0;
 }
@@ -811,6 +840,7 @@ int vhc_grub_remove_arg(struct vhc_grub *g, const char *var, const char *arg,
 int vhc_grub_replace_arg(struct vhc_grub *g, const char *var, const char *old_arg, const char *new_arg,
                          struct vhc_err *e) {
         const struct var *v = get_var(g, var);
+        _cleanup_free_ char *expect = NULL;
         size_t from, to, start, end;
         int r;
 
@@ -822,10 +852,10 @@ int vhc_grub_replace_arg(struct vhc_grub *g, const char *var, const char *old_ar
         if (source_range(g, &v->val, from, to, &start, &end) < 0 ||
             end - start != to - from) /* escapes inside: rewriting them is not ours to do */
                 return unsafe_edit(g, v, v->val.v[from].start, old_arg, e);
-        /* The new text goes where the old was written, in its quoting: it must
-         * mean itself there (a restored original always does). */
-        if (!fits_context(new_arg, v->val.v[from].ctx))
-                return vhc_err_set(e, -EINVAL, g->name, line_of(g->text, start),
-                                   "cannot write '%s' into %s here: it would need quoting", new_arg, v->name);
-        return splice(g, start, end, new_arg, e);
+        /* The new text goes where the old was written, in its quoting; splice
+         * proves it reads there as itself (a restored original always does). */
+        expect = value_with(&v->val, from, to, new_arg);
+        if (!expect)
+                return -ENOMEM;
+        return splice(g, start, end, new_arg, var, expect, e);
 }

@@ -756,7 +756,6 @@ int vhc_txn_regen_need(const struct vhc_txn *t, struct vhc_regen_need *ret) {
 
 int vhc_regen_marker_read(const struct vhc_root *r, struct vhc_regen_need *ret, struct vhc_err *e) {
         _cleanup_free_ char *path = vhc_root_path(r, VHC_PATH_REGEN_MARKER), *text = NULL;
-        _cleanup_strv_free_ char **lines = NULL;
         struct vhc_regen_need n = {};
         int k;
 
