@@ -52,8 +52,14 @@ static int regenerate(struct vhc_ctx *ctx, const struct vhc_txn *t) {
         r = vhc_regenerate(ctx->root, marked.flags ? &marked : &need, &lines, &ctx->err);
         if (r < 0)
                 return r;
-        for (size_t i = 0; lines && lines[i]; i++)
-                printf("%s\n", lines[i]);
+        /* "regenerated ..." is what happened; anything else is a skip or a
+         * failure, with what to run: stderr. */
+        for (size_t i = 0; lines && lines[i]; i++) {
+                if (startswith(lines[i], "regenerated "))
+                        printf("%s\n", lines[i]);
+                else
+                        fprintf(stderr, "virt-host-config: %s\n", lines[i]);
+        }
         if (r > 0)
                 return vhc_err_set(&ctx->err, -EIO, NULL, 0,
                                    "regenerating the boot files failed (see above); run 'virt-host-config apply' "
