@@ -4,6 +4,8 @@
 #include "cmdline.h"
 #include "fileio.h"
 #include "host.h"
+#include "pcidev.h"
+#include "plan.h"
 #include "state.h"
 #include "strv.h"
 
@@ -29,11 +31,109 @@ static int pending_args(struct vhc_ctx *ctx, const struct vhc_state *s, char ***
         return 0;
 }
 
+/* A device status shows: one the plan isolates, or one on vfio-pci anyway
+ * (libvirt binds a managed hostdev to vfio-pci while its guest runs). */
+struct dev_status {
+        const struct vhc_pci_dev *dev;
+        bool planned;
+        bool on_vfio;
+};
+
+struct devices {
+        struct vhc_pci_list *l;
+        struct vhc_plan *plan;
+        struct dev_status *d;
+        size_t n;
+        struct vhc_err err; /* msg set: the devices are unknown */
+};
+
+static void devices_done(struct devices *x) {
+        free(x->d);
+        vhc_plan_free(x->plan);
+        vhc_pci_list_free(x->l);
+}
+
+/* The devices part never fails status: what cannot be read is said in its place. */
+static int scan_devices(struct vhc_ctx *ctx, struct devices *x) {
+        _cleanup_(vhc_config_done) struct vhc_config c = {};
+        int r;
+
+        r = vhc_ctx_load_config(ctx, &c);
+        if (r < 0) {
+                x->err = ctx->err;
+                ctx->err = (struct vhc_err){};
+                return r == -ENOMEM ? r : 0;
+        }
+        r = vhc_pci_scan(ctx->root, &x->l, &x->err);
+        if (r >= 0)
+                r = vhc_plan_make(x->l, &c, &x->plan, &x->err);
+        if (r < 0) {
+                if (!x->err.msg[0])
+                        vhc_err_set(&x->err, r, NULL, 0, "%s", strerror(-r));
+                return r == -ENOMEM ? r : 0;
+        }
+        x->d = calloc(x->l->n + 1, sizeof(*x->d));
+        if (!x->d)
+                return -ENOMEM;
+        for (size_t i = 0; i < x->plan->n; i++) {
+                const struct vhc_pci_dev *d = x->plan->entries[i].dev;
+                bool planned = x->plan->entries[i].action == VHC_ACTION_ISOLATE;
+                bool on_vfio = d->driver && streq(d->driver, "vfio-pci");
+
+                if (planned || on_vfio)
+                        x->d[x->n++] = (struct dev_status){.dev = d, .planned = planned, .on_vfio = on_vfio};
+        }
+        return 0;
+}
+
+static bool device_pending(bool applied, const struct dev_status *d) {
+        return applied && d->planned && !d->on_vfio;
+}
+
+static void print_device(struct vhc_ctx *ctx, bool applied, const struct dev_status *d) {
+        const char *drv = d->dev->driver ? d->dev->driver : "no driver";
+
+        if (d->on_vfio)
+                printf("%s %s%s%s%s\n", d->dev->address, vhc_color(ctx, ANSI_GREEN), drv,
+                       vhc_color(ctx, ANSI_RESET),
+                       d->planned ? "" : " (not in the plan: bound by libvirt or by hand)");
+        else
+                printf("%s %s%s%s (%s)\n", d->dev->address, vhc_color(ctx, ANSI_YELLOW), drv,
+                       vhc_color(ctx, ANSI_RESET),
+                       applied ? "vfio-pci after the reboot" : "to isolate: not applied");
+}
+
+static json_object *json_devices(const struct devices *x, bool applied, json_object **ret_pending) {
+        json_object *a = json_object_new_array(), *p = json_object_new_array();
+        char id[8];
+
+        for (size_t i = 0; a && p && i < x->n; i++) {
+                const struct dev_status *d = &x->d[i];
+                json_object *e = json_object_new_object();
+
+                json_object_array_add(a, e);
+                json_object_object_add(e, "address", json_object_new_string(d->dev->address));
+                snprintf(id, sizeof(id), "%04x", d->dev->vendor_id);
+                json_object_object_add(e, "vendor", json_object_new_string(id));
+                snprintf(id, sizeof(id), "%04x", d->dev->device_id);
+                json_object_object_add(e, "device", json_object_new_string(id));
+                json_object_object_add(e, "driver",
+                                       d->dev->driver ? json_object_new_string(d->dev->driver) : NULL);
+                json_object_object_add(e, "isolate", json_object_new_boolean(d->planned));
+                json_object_object_add(e, "on_vfio", json_object_new_boolean(d->on_vfio));
+                if (device_pending(applied, d))
+                        json_object_array_add(p, json_object_new_string(d->dev->address));
+        }
+        *ret_pending = p;
+        return a;
+}
+
 int cmd_status(struct vhc_ctx *ctx) {
         _cleanup_free_ char *path = vhc_root_path(ctx->root, VHC_PATH_STATE_FILE);
         _cleanup_strv_free_ char **pending = NULL;
+        _cleanup_(devices_done) struct devices x = {};
+        bool applied, devs_pending = false;
         struct vhc_state s;
-        bool applied;
         int r;
 
         if (!path)
@@ -46,19 +146,37 @@ int cmd_status(struct vhc_ctx *ctx) {
         r = pending_args(ctx, &s, &pending);
         if (r < 0)
                 goto out;
+        r = scan_devices(ctx, &x);
+        if (r < 0)
+                goto out;
+        for (size_t i = 0; i < x.n; i++)
+                devs_pending |= device_pending(applied, &x.d[i]);
 
         if (ctx->json) {
-                json_object *o = json_object_new_object(), *a = json_object_new_array(), *p = json_object_new_array();
+                json_object *o = json_object_new_object(), *a = json_object_new_array(),
+                            *p = json_object_new_array();
+                json_object *pd = NULL, *devs = NULL;
 
                 json_object_object_add(o, "applied", json_object_new_boolean(applied));
-                json_object_object_add(o, "reboot_pending", json_object_new_boolean(pending[0] != NULL));
+                json_object_object_add(o, "reboot_pending",
+                                       json_object_new_boolean(pending[0] != NULL || devs_pending));
                 for (size_t i = 0; i < s.n_kargs; i++)
                         json_object_array_add(a, json_object_new_string(s.kargs[i].arg));
                 for (size_t i = 0; pending[i]; i++)
                         json_object_array_add(p, json_object_new_string(pending[i]));
                 json_object_object_add(o, "kernel_args", a);
                 json_object_object_add(o, "pending_kernel_args", p);
-                printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+                if (!x.err.msg[0])
+                        devs = json_devices(&x, applied, &pd);
+                else {
+                        char line[sizeof(x.err.file) + sizeof(x.err.msg) + 16];
+
+                        vhc_err_format(&x.err, line, sizeof(line));
+                        json_object_object_add(o, "devices_error", json_object_new_string(line));
+                }
+                json_object_object_add(o, "devices", devs);
+                json_object_object_add(o, "pending_devices", pd);
+                vhc_print_json(o);
                 json_object_put(o);
                 goto out;
         }
@@ -74,14 +192,36 @@ int cmd_status(struct vhc_ctx *ctx) {
                                 printf(" %s", s.kargs[i].arg);
                 printf("\n");
         }
-        if (pending[0]) {
-                printf("%-15s %syes%s: not on the running kernel's command line:", "reboot pending:",
-                       vhc_color(ctx, ANSI_YELLOW), vhc_color(ctx, ANSI_RESET));
-                for (size_t i = 0; pending[i]; i++)
-                        printf(" %s", pending[i]);
+        if (pending[0] || devs_pending) {
+                printf("%-15s %syes%s:", "reboot pending:", vhc_color(ctx, ANSI_YELLOW),
+                       vhc_color(ctx, ANSI_RESET));
+                if (pending[0]) {
+                        printf(" not on the running kernel's command line:");
+                        for (size_t i = 0; pending[i]; i++)
+                                printf(" %s", pending[i]);
+                }
+                if (devs_pending) {
+                        printf("%s not on vfio-pci yet:", pending[0] ? ";" : "");
+                        for (size_t i = 0; i < x.n; i++)
+                                if (device_pending(applied, &x.d[i]))
+                                        printf(" %s", x.d[i].dev->address);
+                }
                 printf("\n");
         } else
                 printf("%-15s no\n", "reboot pending:");
+        printf("%-15s ", "devices:");
+        if (x.err.msg[0]) {
+                char line[sizeof(x.err.file) + sizeof(x.err.msg) + 16];
+
+                vhc_err_format(&x.err, line, sizeof(line));
+                printf("unknown: %s\n", line);
+        } else if (x.n == 0)
+                printf("none to isolate, none on vfio-pci\n");
+        for (size_t i = 0; i < x.n; i++) {
+                if (i > 0)
+                        printf("%-15s ", "");
+                print_device(ctx, applied, &x.d[i]);
+        }
 out:
         vhc_state_done(&s);
         return r;

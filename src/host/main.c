@@ -16,10 +16,10 @@ struct verb {
 
 static const struct verb verbs[] = {
         { "list", cmd_list, false, true, "PCI devices with IOMMU group, driver and the planned action" },
-        { "check", cmd_check, false, true, "prerequisites, each PASS, WARN or FAIL with a hint (exit 1 on FAIL)" },
+        { "check", cmd_check, false, true, "prerequisites: PASS/WARN/FAIL with hints; exit 1 on FAIL" },
         { "apply", cmd_apply, true, false, "make the system match the config (--dry-run: show the diff)" },
         { "revert", cmd_revert, true, false, "undo exactly what apply did, keeping others' changes" },
-        { "status", cmd_status, false, true, "applied or not, reboot pending or not, the isolated devices' drivers" },
+        { "status", cmd_status, false, true, "applied, reboot pending, isolated devices and their drivers" },
 };
 
 static void help(void) {

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: MIT */
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
+
+#include "host.h"
+#include "pcidev.h"
+#include "plan.h"
+
+enum col {
+        COL_GROUP,
+        COL_ADDRESS,
+        COL_CLASS,
+        COL_ID,
+        COL_VENDOR,
+        COL_DEVICE,
+        COL_DRIVER,
+        COL_ACTION,
+        COL_REASON,
+        _COL_MAX,
+};
+
+static const char *const headers[_COL_MAX] = {
+        "GROUP", "ADDRESS", "CLASS", "ID", "VENDOR", "DEVICE", "DRIVER", "ACTION", "REASON",
+};
+
+/* One device as list shows it: the plan's decision, or none when the config
+ * has no valid plan. */
+struct row {
+        const struct vhc_pci_dev *dev;
+        enum vhc_action action;
+        const char *reason;
+        char *cells[_COL_MAX];
+};
+
+#define NO_PLAN_REASON "no plan: the config has an error (see the message below)"
+
+void vhc_print_json(json_object *o) {
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+_printf_(1, 2) static char *fmt(const char *f, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, f);
+        r = vasprintf(&s, f, ap);
+        va_end(ap);
+        return r < 0 ? NULL : s;
+}
+
+/* Columns a string takes on a terminal: UTF-8 code points (pci.ids names have
+ * no wide characters). */
+static size_t width(const char *s) {
+        size_t n = 0;
+
+        for (; *s; s++)
+                n += ((unsigned char)*s & 0xc0) != 0x80;
+        return n;
+}
+
+/* Cuts s to w columns, ending in "..." when it had more. */
+static void truncate_to(char *s, size_t w) {
+        size_t n = 0;
+
+        if (w < 4 || width(s) <= w)
+                return;
+        for (char *p = s; *p; p++)
+                if (((unsigned char)*p & 0xc0) != 0x80 && n++ == w - 3) {
+                        strcpy(p, "...");
+                        return;
+                }
+}
+
+static int fill_cells(struct row *r) {
+        const struct vhc_pci_dev *d = r->dev;
+        char **c = r->cells;
+
+        c[COL_GROUP] = d->iommu_group >= 0 ? fmt("%d", d->iommu_group) : strdup("-");
+        c[COL_ADDRESS] = strdup(d->address);
+        c[COL_CLASS] = fmt("%04x", vhc_pci_class(d));
+        c[COL_ID] = fmt("%04x:%04x", d->vendor_id, d->device_id);
+        c[COL_VENDOR] = strdup(d->vendor_name ? d->vendor_name : "-");
+        c[COL_DEVICE] = strdup(d->device_name ? d->device_name : "-");
+        c[COL_DRIVER] = strdup(d->driver ? d->driver : "-");
+        c[COL_ACTION] = strdup(r->action == VHC_ACTION_ISOLATE ? "isolate" : "keep");
+        c[COL_REASON] = strdup(strempty(r->reason));
+        for (size_t i = 0; i < _COL_MAX; i++)
+                if (!c[i])
+                        return -ENOMEM;
+        return 0;
+}
+
+static int cmp_group_address(const void *a, const void *b) {
+        const struct row *x = *(const struct row *const *)a, *y = *(const struct row *const *)b;
+        /* As unsigned, -1 (no group) sorts after every group. */
+        unsigned gx = (unsigned)x->dev->iommu_group, gy = (unsigned)y->dev->iommu_group;
+
+        if (gx != gy)
+                return gx < gy ? -1 : 1;
+        return strcmp(x->dev->address, y->dev->address);
+}
+
+/* A blank line goes between IOMMU groups, or between slots when no groups are
+ * known (the plan goes by slot then). */
+static bool new_block(const struct vhc_pci_list *l, const struct row *prev, const struct row *r) {
+        if (l->groups_known)
+                return prev->dev->iommu_group != r->dev->iommu_group;
+        return !vhc_pci_same_slot(prev->dev, r->dev);
+}
+
+static size_t terminal_columns(void) {
+        struct winsize ws;
+
+        if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
+                return 0;
+        return ws.ws_col;
+}
+
+/* On a narrow terminal the names give way: a row that wraps is harder to read
+ * than a name cut short. Off a terminal nothing is cut. */
+static void fit(struct row **rows, size_t n, size_t w[_COL_MAX]) {
+        static const struct {
+                enum col col;
+                size_t min;
+        } shrink[] = {{COL_DEVICE, 24}, {COL_VENDOR, 18}};
+        size_t cols = terminal_columns(), total = 0;
+
+        if (cols == 0)
+                return;
+        for (size_t c = 0; c < _COL_MAX; c++)
+                total += w[c] + 2;
+        for (size_t s = 0; s < ELEMENTSOF(shrink) && total > cols; s++) {
+                enum col c = shrink[s].col;
+                size_t keep;
+
+                if (w[c] <= shrink[s].min)
+                        continue;
+                keep = w[c] - shrink[s].min > total - cols ? w[c] - (total - cols) : shrink[s].min;
+                total -= w[c] - keep;
+                w[c] = keep;
+                for (size_t i = 0; i < n; i++)
+                        truncate_to(rows[i]->cells[c], keep);
+        }
+}
+
+static void print_cell(const struct vhc_ctx *ctx, const char *s, size_t w, const char *color, bool last) {
+        if (color)
+                printf("%s%s%s", vhc_color(ctx, color), s, vhc_color(ctx, ANSI_RESET));
+        else
+                fputs(s, stdout);
+        if (!last)
+                printf("%*s", (int)(w - width(s) + 2), "");
+}
+
+static const char *cell_color(const struct row *r, enum col c) {
+        bool iso = r->action == VHC_ACTION_ISOLATE;
+
+        if (c == COL_ACTION && iso)
+                return ANSI_BOLD ANSI_GREEN;
+        if (c == COL_DRIVER && r->dev->driver && streq(r->dev->driver, "vfio-pci"))
+                return ANSI_GREEN;
+        if (c == COL_REASON && !iso)
+                return ANSI_DIM;
+        return NULL;
+}
+
+static int print_table(const struct vhc_ctx *ctx, const struct vhc_pci_list *l, struct row *rows, size_t n) {
+        _cleanup_free_ struct row **order = calloc(n + 1, sizeof(*order));
+        size_t w[_COL_MAX];
+
+        if (!order)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                order[i] = &rows[i];
+        qsort(order, n, sizeof(*order), cmp_group_address);
+        for (size_t c = 0; c < _COL_MAX; c++) {
+                w[c] = width(headers[c]);
+                for (size_t i = 0; i < n; i++)
+                        if (width(rows[i].cells[c]) > w[c])
+                                w[c] = width(rows[i].cells[c]);
+        }
+        fit(order, n, w);
+        for (size_t c = 0; c < _COL_MAX; c++)
+                print_cell(ctx, headers[c], w[c], ANSI_BOLD, c == _COL_MAX - 1);
+        printf("\n");
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0 && new_block(l, order[i - 1], order[i]))
+                        printf("\n");
+                for (size_t c = 0; c < _COL_MAX; c++)
+                        print_cell(ctx, order[i]->cells[c], w[c], cell_color(order[i], c),
+                                   c == _COL_MAX - 1);
+                printf("\n");
+        }
+        return 0;
+}
+
+static void print_summary(const struct row *rows, size_t n, char *const *notes) {
+        size_t n_iso = 0;
+
+        for (size_t i = 0; i < n; i++)
+                n_iso += rows[i].action == VHC_ACTION_ISOLATE;
+        printf("\n%zu PCI device%s; ", n, n == 1 ? "" : "s");
+        if (n_iso == 0)
+                printf("none to isolate");
+        else
+                printf("%zu to isolate:", n_iso);
+        for (size_t i = 0; i < n; i++)
+                if (rows[i].action == VHC_ACTION_ISOLATE)
+                        printf(" %s", rows[i].dev->address);
+        printf("\n");
+        for (size_t i = 0; notes[i]; i++)
+                printf("note: %s\n", notes[i]);
+}
+
+static json_object *json_string_or_null(const char *s) {
+        return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *json_hex4(unsigned v) {
+        char buf[8];
+
+        snprintf(buf, sizeof(buf), "%04x", v & 0xffff);
+        return json_object_new_string(buf);
+}
+
+static int print_json(const struct row *rows, size_t n, char *const *notes) {
+        json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+        if (!o || !a) {
+                json_object_put(o);
+                json_object_put(a);
+                return -ENOMEM;
+        }
+        json_object_object_add(o, "devices", a);
+        for (size_t i = 0; i < n; i++) {
+                const struct vhc_pci_dev *d = rows[i].dev;
+                json_object *e = json_object_new_object();
+
+                if (!e) {
+                        json_object_put(o);
+                        return -ENOMEM;
+                }
+                json_object_array_add(a, e);
+                json_object_object_add(e, "address", json_object_new_string(d->address));
+                json_object_object_add(e, "vendor", json_hex4(d->vendor_id));
+                json_object_object_add(e, "device", json_hex4(d->device_id));
+                json_object_object_add(e, "class", json_hex4(vhc_pci_class(d)));
+                json_object_object_add(e, "iommu_group",
+                                       d->iommu_group >= 0 ? json_object_new_int(d->iommu_group) : NULL);
+                json_object_object_add(e, "boot_vga", json_object_new_boolean(d->boot_vga));
+                json_object_object_add(e, "driver", json_string_or_null(d->driver));
+                json_object_object_add(
+                        e, "action",
+                        json_object_new_string(rows[i].action == VHC_ACTION_ISOLATE ? "isolate" : "keep"));
+                json_object_object_add(e, "reason", json_object_new_string(strempty(rows[i].reason)));
+        }
+        if (notes[0]) {
+                _cleanup_free_ char *joined = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&joined, &len);
+
+                if (!f) {
+                        json_object_put(o);
+                        return -ENOMEM;
+                }
+                for (size_t i = 0; notes[i]; i++)
+                        fprintf(f, "%s%s", i ? "; " : "", notes[i]);
+                if (fclose(f) != 0) {
+                        json_object_put(o);
+                        return -ENOMEM;
+                }
+                json_object_object_add(o, "note", json_object_new_string(joined));
+        }
+        vhc_print_json(o);
+        json_object_put(o);
+        return 0;
+}
+
+#define GROUPS_NOTE                                                                                         \
+        "IOMMU groups are unknown (the IOMMU is off or not active yet): they are verified after the "       \
+        "reboot, by "                                                                                       \
+        "'virt-host-config check'"
+
+static void rows_free(struct row *rows, size_t n) {
+        for (size_t i = 0; rows && i < n; i++)
+                for (size_t c = 0; c < _COL_MAX; c++)
+                        free(rows[i].cells[c]);
+        free(rows);
+}
+
+int cmd_list(struct vhc_ctx *ctx) {
+        _cleanup_(vhc_config_done) struct vhc_config c = {};
+        _cleanup_(vhc_pci_list_freep) struct vhc_pci_list *l = NULL;
+        _cleanup_(vhc_plan_freep) struct vhc_plan *plan = NULL;
+        const char *notes[3] = {};
+        size_t n_notes = 0;
+        struct row *rows;
+        int r, plan_r;
+
+        r = vhc_ctx_load_config(ctx, &c);
+        if (r < 0)
+                return r;
+        r = vhc_pci_scan(ctx->root, &l, &ctx->err);
+        if (r < 0)
+                return r;
+        /* A config whose plan is an error (a listed device that does not exist
+         * or is the boot VGA) still gets the list: it is where the user looks
+         * for the addresses to put there. The error follows it. */
+        plan_r = vhc_plan_make(l, &c, &plan, &ctx->err);
+        if (plan_r < 0 && plan_r != -EINVAL)
+                return plan_r;
+
+        rows = calloc(l->n + 1, sizeof(*rows));
+        if (!rows)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n; i++) {
+                rows[i].dev = &l->devs[i];
+                rows[i].action = plan ? plan->entries[i].action : VHC_ACTION_KEEP;
+                rows[i].reason = plan ? plan->entries[i].reason : NO_PLAN_REASON;
+                r = fill_cells(&rows[i]);
+                if (r < 0)
+                        goto out;
+        }
+        if (plan && plan->note)
+                notes[n_notes++] = plan->note;
+        if (!l->groups_known && l->n > 0 && !(plan && plan->note && strstr(plan->note, "IOMMU groups")))
+                notes[n_notes++] = GROUPS_NOTE;
+
+        r = ctx->json ? print_json(rows, l->n, (char *const *)notes) : print_table(ctx, l, rows, l->n);
+        if (r >= 0 && !ctx->json)
+                print_summary(rows, l->n, (char *const *)notes);
+        if (r >= 0)
+                r = plan_r < 0 ? plan_r : 0;
+out:
+        rows_free(rows, l->n);
+        return r;
+}
