@@ -16,17 +16,6 @@
 #define NVIDIA_VENDOR 0x10de
 #define QCOW2_MAGIC "QFI\xfb"
 
-/* Paths of the machine this command names, in one place until root.h has
- * them: where libvirt keeps images, and where Fedora's virtio-win package
- * puts the Windows driver ISO. */
-static const char *machine_path(const char *what) {
-        if (streq(what, "images"))
-                return "/var/lib/libvirt/images";
-        if (streq(what, "virtio-win"))
-                return "/usr/share/virtio-win/virtio-win.iso";
-        return NULL;
-}
-
 /* Everything the guest description points into, freed in one place. */
 struct create {
         struct vhc_guest g;
@@ -165,7 +154,7 @@ static int parse_disk(struct gx_ctx *ctx, const char *spec, struct vhc_guest_dis
         if (!path) {
                 if (size == 0)
                         return gx_usage("--disk %s: give a path, a size (size=100), or both", spec);
-                if (asprintf(&path, "%s/%s.qcow2", machine_path("images"), ctx->o->name) < 0)
+                if (asprintf(&path, "%s/%s.qcow2", vhc_path_abs(VHC_PATH_LIBVIRT_IMAGES), ctx->o->name) < 0)
                         return -ENOMEM;
         }
 
@@ -233,16 +222,16 @@ static int resolve_cdroms(struct gx_ctx *ctx, struct create *c) {
                 return 0;
         /* Windows finds neither the virtio-scsi disk nor the virtio network
          * without the drivers on this ISO. */
-        if (!is_file_on(ctx->root, machine_path("virtio-win"))) {
+        if (!is_file_on(ctx->root, vhc_path_abs(VHC_PATH_VIRTIO_WIN_ISO))) {
                 gx_note("%s not found: install virtio-win, or give the driver ISO with --cdrom; Windows "
                         "needs "
                         "it for the virtio disk and network",
-                        machine_path("virtio-win"));
+                        vhc_path_abs(VHC_PATH_VIRTIO_WIN_ISO));
                 return 0;
         }
-        if (strv_contains(c->cdroms, machine_path("virtio-win")))
+        if (strv_contains(c->cdroms, vhc_path_abs(VHC_PATH_VIRTIO_WIN_ISO)))
                 return 0;
-        c->virtio_win = strdup(machine_path("virtio-win"));
+        c->virtio_win = strdup(vhc_path_abs(VHC_PATH_VIRTIO_WIN_ISO));
         if (!c->virtio_win)
                 return -ENOMEM;
         c->g.virtio_win = c->virtio_win;

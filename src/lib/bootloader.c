@@ -11,35 +11,6 @@
 #include "spawn-cmd.h"
 #include "strv.h"
 
-enum boot_path {
-        BP_USR_SBIN,
-        BP_USR_BIN,
-        BP_SBIN,
-        BP_BIN,
-        BP_GRUB2_DIR,
-        BP_GRUB2_CFG,
-        BP_GRUB_DIR,
-        BP_GRUB_CFG,
-        BP_BLS_ENTRIES,
-        _BP_MAX,
-};
-
-/* Paths root.c does not name yet (to move there as VHC_PATH_*). */
-static const char *boot_abs(enum boot_path p) {
-        static const char *const paths[_BP_MAX] = {
-                [BP_USR_SBIN] = "/usr/sbin",
-                [BP_USR_BIN] = "/usr/bin",
-                [BP_SBIN] = "/sbin",
-                [BP_BIN] = "/bin",
-                [BP_GRUB2_DIR] = "/boot/grub2",
-                [BP_GRUB2_CFG] = "/boot/grub2/grub.cfg",
-                [BP_GRUB_DIR] = "/boot/grub",
-                [BP_GRUB_CFG] = "/boot/grub/grub.cfg",
-                [BP_BLS_ENTRIES] = "/boot/loader/entries",
-        };
-        return paths[p];
-}
-
 static const char *const bootcfg_names[_VHC_BOOTCFG_MAX] = {
         [VHC_BOOTCFG_NONE] = "none",
         [VHC_BOOTCFG_GRUB2_MKCONFIG] = "grub2-mkconfig",
@@ -75,8 +46,8 @@ void vhc_regen_done(struct vhc_regen *g) {
         *g = (struct vhc_regen){};
 }
 
-static bool is_dir(const struct vhc_root *r, const char *abs) {
-        _cleanup_free_ char *p = vhc_root_join(r, abs);
+static bool is_dir(const struct vhc_root *r, enum vhc_path dir) {
+        _cleanup_free_ char *p = vhc_root_path(r, dir);
         struct stat st;
 
         return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
@@ -87,11 +58,8 @@ static bool is_dir(const struct vhc_root *r, const char *abs) {
  * count only when they are directories: as symlinks (merged /usr) they lead
  * to /usr, looked at first, and an absolute link would lead out of the root. */
 static int find_tool(const struct vhc_root *r, const char *name, char **ret) {
-        static const enum boot_path dirs[] = {BP_USR_SBIN, BP_USR_BIN, BP_SBIN, BP_BIN};
-
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                _cleanup_free_ char *dir = vhc_root_join(r, boot_abs(dirs[i])), *abs = NULL,
-                                    *resolved = NULL, *full = NULL;
+        for (const enum vhc_path *d = vhc_path_list(VHC_PATHS_PROGRAM_DIRS); *d != _VHC_PATH_MAX; d++) {
+                _cleanup_free_ char *dir = vhc_root_path(r, *d), *abs = NULL, *resolved = NULL, *full = NULL;
                 struct stat st;
                 int k;
 
@@ -99,7 +67,7 @@ static int find_tool(const struct vhc_root *r, const char *name, char **ret) {
                         return -ENOMEM;
                 if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
                         continue;
-                if (asprintf(&abs, "%s/%s", boot_abs(dirs[i]), name) < 0)
+                if (asprintf(&abs, "%s/%s", vhc_path_abs(*d), name) < 0)
                         return -ENOMEM;
                 k = vhc_root_resolve(r, abs, &resolved);
                 if (k == -ENOMEM)
@@ -119,7 +87,7 @@ static int find_tool(const struct vhc_root *r, const char *name, char **ret) {
 }
 
 static int has_bls_entries(const struct vhc_root *r) {
-        _cleanup_free_ char *dir = vhc_root_join(r, boot_abs(BP_BLS_ENTRIES));
+        _cleanup_free_ char *dir = vhc_root_path(r, VHC_PATH_BLS_ENTRIES);
         struct dirent *de;
         bool found = false;
         DIR *d;
@@ -188,14 +156,14 @@ static int detect_bootcfg(const struct vhc_root *r, struct vhc_boot *b, struct v
                  * grub2-mkconfig itself). */
                 b->bootcfg = VHC_BOOTCFG_GRUBBY;
                 b->bootcfg_tool = TAKE_PTR(grubby);
-        } else if (grub2 && is_dir(r, boot_abs(BP_GRUB2_DIR))) {
+        } else if (grub2 && is_dir(r, VHC_PATH_GRUB2_DIR)) {
                 b->bootcfg = VHC_BOOTCFG_GRUB2_MKCONFIG;
                 b->bootcfg_tool = TAKE_PTR(grub2);
-                b->grub_cfg = boot_abs(BP_GRUB2_CFG);
-        } else if (grub && is_dir(r, boot_abs(BP_GRUB_DIR))) {
+                b->grub_cfg = vhc_path_abs(VHC_PATH_GRUB2_CFG);
+        } else if (grub && is_dir(r, VHC_PATH_GRUB_DIR)) {
                 b->bootcfg = VHC_BOOTCFG_GRUB_MKCONFIG;
                 b->bootcfg_tool = TAKE_PTR(grub);
-                b->grub_cfg = boot_abs(BP_GRUB_CFG);
+                b->grub_cfg = vhc_path_abs(VHC_PATH_GRUB_CFG);
         } else if (grubby) {
                 b->bootcfg = VHC_BOOTCFG_GRUBBY;
                 b->bootcfg_tool = TAKE_PTR(grubby);
@@ -203,10 +171,10 @@ static int detect_bootcfg(const struct vhc_root *r, struct vhc_boot *b, struct v
                 b->bootcfg = VHC_BOOTCFG_NONE;
                 if (grub2)
                         k = asprintf(&b->bootcfg_reason, "%s is installed but %s is missing", grub2,
-                                     boot_abs(BP_GRUB2_DIR));
+                                     vhc_path_abs(VHC_PATH_GRUB2_DIR));
                 else if (grub)
                         k = asprintf(&b->bootcfg_reason, "%s is installed but %s is missing", grub,
-                                     boot_abs(BP_GRUB_DIR));
+                                     vhc_path_abs(VHC_PATH_GRUB_DIR));
                 else
                         k = asprintf(&b->bootcfg_reason, "no grub2-mkconfig, grub-mkconfig or grubby");
                 if (k < 0) {

@@ -10,29 +10,6 @@
 
 #define DESCRIPTOR_MAX (256 * 1024)
 
-/* The machine's paths this file reads, in one place until root.h names
- * them. Descriptor directories in QEMU's order: a file in /etc replaces (or,
- * when empty, masks) the file of the same name in /usr/share. */
-static const char *const descriptor_dirs[] = {
-        "/etc/qemu/firmware",
-        "/usr/share/qemu/firmware",
-};
-
-/* Where edk2-ovmf packages put the firmware when no descriptor is installed:
- * Fedora first, then Debian's 4 MiB and older 2 MiB builds, then Arch. */
-static const struct known {
-        const char *code, *vars;
-        bool secure_boot;
-} known_paths[] = {
-        {"/usr/share/edk2/ovmf/OVMF_CODE.fd", "/usr/share/edk2/ovmf/OVMF_VARS.fd", false},
-        {"/usr/share/edk2/ovmf/OVMF_CODE.secboot.fd", "/usr/share/edk2/ovmf/OVMF_VARS.secboot.fd", true},
-        {"/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd", false},
-        {"/usr/share/OVMF/OVMF_CODE_4M.ms.fd", "/usr/share/OVMF/OVMF_VARS_4M.ms.fd", true},
-        {"/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd", false},
-        {"/usr/share/OVMF/OVMF_CODE.secboot.fd", "/usr/share/OVMF/OVMF_VARS.ms.fd", true},
-        {"/usr/share/edk2/x64/OVMF_CODE.4m.fd", "/usr/share/edk2/x64/OVMF_VARS.4m.fd", false},
-};
-
 /* A q35 machine name that every x86_64 descriptor's pattern must match. */
 #define Q35_MACHINE "pc-q35-9.0"
 
@@ -150,8 +127,8 @@ static int cmp_str(const void *a, const void *b) {
 static int list_descriptors(const struct vhc_root *r, char ***ret) {
         _cleanup_strv_free_ char **names = NULL;
 
-        for (size_t i = 0; i < ELEMENTSOF(descriptor_dirs); i++) {
-                _cleanup_free_ char *dir = vhc_root_join(r, descriptor_dirs[i]);
+        for (const enum vhc_path *p = vhc_path_list(VHC_PATHS_QEMU_FIRMWARE); *p != _VHC_PATH_MAX; p++) {
+                _cleanup_free_ char *dir = vhc_root_path(r, *p);
                 DIR *d;
 
                 if (!dir)
@@ -183,14 +160,14 @@ static int list_descriptors(const struct vhc_root *r, char ***ret) {
  * and 0 when masked by an empty file. */
 static int load_descriptor(const struct vhc_root *r, const char *name, json_object **ret, char **ret_path,
                            struct vhc_err *e) {
-        for (size_t i = 0; i < ELEMENTSOF(descriptor_dirs); i++) {
+        for (const enum vhc_path *p = vhc_path_list(VHC_PATHS_QEMU_FIRMWARE); *p != _VHC_PATH_MAX; p++) {
                 _cleanup_free_ char *abs = NULL, *path = NULL, *text = NULL;
                 enum json_tokener_error jerr;
                 json_object *o;
                 size_t len;
                 int k;
 
-                if (asprintf(&abs, "%s/%s", descriptor_dirs[i], name) < 0)
+                if (asprintf(&abs, "%s/%s", vhc_path_abs(*p), name) < 0)
                         return -ENOMEM;
                 path = vhc_root_join(r, abs);
                 if (!path)
@@ -271,8 +248,7 @@ int vhc_firmware_find(const struct vhc_root *r, bool secure_boot, struct vhc_fir
         k = find_in_descriptors(r, secure_boot, ret, e);
         if (k != -ENOENT)
                 return k;
-        for (size_t i = 0; i < ELEMENTSOF(known_paths); i++) {
-                const struct known *p = &known_paths[i];
+        for (const struct vhc_ovmf_path *p = vhc_path_ovmf(); p->code; p++) {
                 struct vhc_firmware f = {.secure_boot = secure_boot};
 
                 if (p->secure_boot != secure_boot || !exists_on(r, p->code) || !exists_on(r, p->vars))

@@ -26,13 +26,12 @@ static void kmod_quiet(void *data, int priority, const char *file, int line, con
                        const char *format, va_list args) {
 }
 
-/* modprobe.d directories in libkmod's order. /usr/local/lib/modprobe.d is
- * not in root.h yet: it is built here only. */
+/* modprobe.d directories in libkmod's order. */
 static int config_paths(const struct vhc_root *r, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         char *p[] = {
-                vhc_root_path(r, VHC_PATH_MODPROBE_D_ETC),     vhc_root_path(r, VHC_PATH_MODPROBE_D_RUN),
-                vhc_root_join(r, "/usr/local/lib/modprobe.d"), vhc_root_path(r, VHC_PATH_MODPROBE_D_LIB),
+                vhc_root_path(r, VHC_PATH_MODPROBE_D_ETC),       vhc_root_path(r, VHC_PATH_MODPROBE_D_RUN),
+                vhc_root_path(r, VHC_PATH_MODPROBE_D_USR_LOCAL), vhc_root_path(r, VHC_PATH_MODPROBE_D_LIB),
                 vhc_root_path(r, VHC_PATH_MODPROBE_D_USR),
         };
         int k = 0;

@@ -109,8 +109,7 @@ static int guarded_name(struct scan *s, char *buf, int size, int flags, unsigned
         return 0;
 }
 
-/* The pci.ids of the machine, when it has one; NULL: libpci's default. The
- * second path is not in root.h yet: it is built here only. */
+/* The pci.ids of the machine, when it has one; NULL: libpci's default. */
 static char *pci_ids_path(const struct vhc_root *r) {
         char *p;
 
@@ -120,7 +119,7 @@ static char *pci_ids_path(const struct vhc_root *r) {
         if (p && access(p, R_OK) == 0)
                 return p;
         free(p);
-        p = vhc_root_join(r, "/usr/share/misc/pci.ids");
+        p = vhc_root_path(r, VHC_PATH_PCI_IDS_MISC);
         if (p && access(p, R_OK) == 0)
                 return p;
         free(p);

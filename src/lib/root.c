@@ -39,6 +39,60 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_PCI_IDS] = "/usr/share/hwdata/pci.ids",
         [VHC_PATH_RPM_STATE_DIR] = "/var/lib/rpm-state/virt-host-config",
         [VHC_PATH_REGEN_MARKER] = "/var/lib/rpm-state/virt-host-config/regenerate",
+        [VHC_PATH_LIBVIRT_QEMU_HOOK] = "/etc/libvirt/hooks/qemu.d/virt-host-config",
+        [VHC_PATH_HOOK_RUN_DIR] = "/run/virt-host-config",
+        [VHC_PATH_SYS_DEVICES] = "/sys/devices",
+        [VHC_PATH_MODPROBE_D_USR_LOCAL] = "/usr/local/lib/modprobe.d",
+        [VHC_PATH_PCI_IDS_MISC] = "/usr/share/misc/pci.ids",
+        [VHC_PATH_ETC_PASSWD] = "/etc/passwd",
+        [VHC_PATH_USR_SBIN] = "/usr/sbin",
+        [VHC_PATH_USR_BIN] = "/usr/bin",
+        [VHC_PATH_SBIN] = "/sbin",
+        [VHC_PATH_BIN] = "/bin",
+        [VHC_PATH_GRUB2_DIR] = "/boot/grub2",
+        [VHC_PATH_GRUB2_CFG] = "/boot/grub2/grub.cfg",
+        [VHC_PATH_GRUB_DIR] = "/boot/grub",
+        [VHC_PATH_GRUB_CFG] = "/boot/grub/grub.cfg",
+        [VHC_PATH_BLS_ENTRIES] = "/boot/loader/entries",
+        [VHC_PATH_QEMU_FIRMWARE_ETC] = "/etc/qemu/firmware",
+        [VHC_PATH_QEMU_FIRMWARE_USR] = "/usr/share/qemu/firmware",
+        [VHC_PATH_LIBVIRT_IMAGES] = "/var/lib/libvirt/images",
+        [VHC_PATH_VIRTIO_WIN_ISO] = "/usr/share/virtio-win/virtio-win.iso",
+        [VHC_PATH_PROC_INTERRUPTS] = "/proc/interrupts",
+        [VHC_PATH_PROC_STAT] = "/proc/stat",
+        [VHC_PATH_LIMITS_MAIN] = "/etc/security/limits.conf",
+        [VHC_PATH_LIMITS_D] = "/etc/security/limits.d",
+        [VHC_PATH_LIBVIRT_QEMU_DIR] = "/etc/libvirt/qemu",
+};
+
+/* /sbin and /bin come last: on a merged /usr they are links to what was
+ * already looked at. */
+static const enum vhc_path program_dirs[] = {
+        VHC_PATH_USR_SBIN, VHC_PATH_USR_BIN, VHC_PATH_SBIN, VHC_PATH_BIN, _VHC_PATH_MAX,
+};
+
+/* QEMU's and libvirt's order: /etc overrides (or, with an empty file, masks)
+ * the packaged descriptor of the same name. */
+static const enum vhc_path qemu_firmware_dirs[] = {
+        VHC_PATH_QEMU_FIRMWARE_ETC,
+        VHC_PATH_QEMU_FIRMWARE_USR,
+        _VHC_PATH_MAX,
+};
+
+static const enum vhc_path *const lists[_VHC_PATHS_MAX] = {
+        [VHC_PATHS_PROGRAM_DIRS] = program_dirs,
+        [VHC_PATHS_QEMU_FIRMWARE] = qemu_firmware_dirs,
+};
+
+static const struct vhc_ovmf_path ovmf_paths[] = {
+        {"/usr/share/edk2/ovmf/OVMF_CODE.fd", "/usr/share/edk2/ovmf/OVMF_VARS.fd", false},
+        {"/usr/share/edk2/ovmf/OVMF_CODE.secboot.fd", "/usr/share/edk2/ovmf/OVMF_VARS.secboot.fd", true},
+        {"/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd", false},
+        {"/usr/share/OVMF/OVMF_CODE_4M.ms.fd", "/usr/share/OVMF/OVMF_VARS_4M.ms.fd", true},
+        {"/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd", false},
+        {"/usr/share/OVMF/OVMF_CODE.secboot.fd", "/usr/share/OVMF/OVMF_VARS.ms.fd", true},
+        {"/usr/share/edk2/x64/OVMF_CODE.4m.fd", "/usr/share/edk2/x64/OVMF_VARS.4m.fd", false},
+        {},
 };
 
 int vhc_root_new(const char *dir, struct vhc_root **ret) {
@@ -80,7 +134,15 @@ bool vhc_root_is_host(const struct vhc_root *r) {
 }
 
 const char *vhc_path_abs(enum vhc_path p) {
-        return p < _VHC_PATH_MAX ? paths[p] : NULL;
+        return (unsigned)p < _VHC_PATH_MAX ? paths[p] : NULL;
+}
+
+const enum vhc_path *vhc_path_list(enum vhc_path_list l) {
+        return (unsigned)l < _VHC_PATHS_MAX ? lists[l] : NULL;
+}
+
+const struct vhc_ovmf_path *vhc_path_ovmf(void) {
+        return ovmf_paths;
 }
 
 char *vhc_root_join(const struct vhc_root *r, const char *abs) {
@@ -111,7 +173,8 @@ char *vhc_root_pathf(const struct vhc_root *r, enum vhc_path p, const char *fmt,
         return s;
 }
 
-/* Folds "." and ".." lexically; ".." never climbs above "/". */
+/* Folds "." and ".." lexically; ".." never climbs above "/". The result is
+ * absolute; it is no longer than path when path starts with "/". */
 static void normalize(char *path) {
         char *out = path, *in = path;
 
@@ -140,9 +203,11 @@ static void normalize(char *path) {
 }
 
 int vhc_root_resolve(const struct vhc_root *r, const char *abs, char **ret) {
-        _cleanup_free_ char *cur = strdup(abs);
+        _cleanup_free_ char *cur = NULL;
 
-        if (!cur)
+        /* normalize() works in place and makes the path absolute: given a
+         * leading slash it never grows ("etc" would become "/etc"). */
+        if (asprintf(&cur, "/%s", abs) < 0)
                 return -ENOMEM;
         normalize(cur);
         for (int i = 0; i < 40; i++) {

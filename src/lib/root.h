@@ -36,7 +36,45 @@ enum vhc_path {
         VHC_PATH_PCI_IDS,           /* /usr/share/hwdata/pci.ids */
         VHC_PATH_RPM_STATE_DIR,     /* /var/lib/rpm-state/virt-host-config */
         VHC_PATH_REGEN_MARKER,      /* /var/lib/rpm-state/virt-host-config/regenerate */
+        VHC_PATH_LIBVIRT_QEMU_HOOK, /* /etc/libvirt/hooks/qemu.d/virt-host-config */
+        VHC_PATH_HOOK_RUN_DIR,      /* /run/virt-host-config (what the libvirt hook keeps while guests run) */
+        VHC_PATH_SYS_DEVICES,       /* /sys/devices (hybrid CPUs' PMUs: <pmu>/cpus) */
+        VHC_PATH_MODPROBE_D_USR_LOCAL, /* /usr/local/lib/modprobe.d */
+        VHC_PATH_PCI_IDS_MISC,      /* /usr/share/misc/pci.ids (Debian, Arch) */
+        VHC_PATH_ETC_PASSWD,        /* /etc/passwd */
+        VHC_PATH_USR_SBIN,          /* /usr/sbin */
+        VHC_PATH_USR_BIN,           /* /usr/bin */
+        VHC_PATH_SBIN,              /* /sbin */
+        VHC_PATH_BIN,               /* /bin */
+        VHC_PATH_GRUB2_DIR,         /* /boot/grub2 */
+        VHC_PATH_GRUB2_CFG,         /* /boot/grub2/grub.cfg */
+        VHC_PATH_GRUB_DIR,          /* /boot/grub */
+        VHC_PATH_GRUB_CFG,          /* /boot/grub/grub.cfg */
+        VHC_PATH_BLS_ENTRIES,       /* /boot/loader/entries */
+        VHC_PATH_QEMU_FIRMWARE_ETC, /* /etc/qemu/firmware */
+        VHC_PATH_QEMU_FIRMWARE_USR, /* /usr/share/qemu/firmware */
+        VHC_PATH_LIBVIRT_IMAGES,    /* /var/lib/libvirt/images */
+        VHC_PATH_VIRTIO_WIN_ISO,    /* /usr/share/virtio-win/virtio-win.iso */
+        VHC_PATH_PROC_INTERRUPTS,   /* /proc/interrupts */
+        VHC_PATH_PROC_STAT,         /* /proc/stat */
+        VHC_PATH_LIMITS_MAIN,       /* /etc/security/limits.conf */
+        VHC_PATH_LIMITS_D,          /* /etc/security/limits.d */
+        VHC_PATH_LIBVIRT_QEMU_DIR,  /* /etc/libvirt/qemu (libvirt's domain XML) */
         _VHC_PATH_MAX,
+};
+
+/* Paths the machine's own software searches in a fixed order: the order is
+ * part of what they mean, so it is kept here with them. */
+enum vhc_path_list {
+        VHC_PATHS_PROGRAM_DIRS,  /* /usr/sbin, /usr/bin, /sbin, /bin */
+        VHC_PATHS_QEMU_FIRMWARE, /* descriptors: a file in /etc hides the one of its name in /usr/share */
+        _VHC_PATHS_MAX,
+};
+
+/* Where edk2-ovmf packages put the firmware when no descriptor is installed. */
+struct vhc_ovmf_path {
+        const char *code, *vars; /* as the machine sees them */
+        bool secure_boot;        /* Secure Boot with Microsoft's keys enrolled */
 };
 
 struct vhc_root;
@@ -52,6 +90,12 @@ bool vhc_root_is_host(const struct vhc_root *r);
 
 /* The path as the machine itself sees it ("/etc/default/grub"). */
 const char *vhc_path_abs(enum vhc_path p);
+/* The paths of a family in order, ending with _VHC_PATH_MAX; NULL for an
+ * unknown family. */
+const enum vhc_path *vhc_path_list(enum vhc_path_list l);
+/* The known OVMF files, most likely first (Fedora, then Debian's 4 MiB and
+ * older 2 MiB builds, then Arch), ending with an entry whose code is NULL. */
+const struct vhc_ovmf_path *vhc_path_ovmf(void);
 
 /* The path on this machine (root prefixed); NULL on OOM. */
 char *vhc_root_path(const struct vhc_root *r, enum vhc_path p);
@@ -62,5 +106,7 @@ char *vhc_root_join(const struct vhc_root *r, const char *abs);
 
 /* Follows symlinks at the end of abs (a path as the machine sees it), taking
  * absolute link targets relative to the root, as the machine would. Returns
- * the resolved path as the machine sees it; -ENOENT for a dangling link. */
+ * the resolved path as the machine sees it; -ENOENT for a dangling link,
+ * -ELOOP after 40 links. ".." never climbs above the root, and a path
+ * without a leading "/" is taken from the root too. */
 int vhc_root_resolve(const struct vhc_root *r, const char *abs, char **ret);

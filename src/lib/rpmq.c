@@ -21,16 +21,6 @@ const char *const vhc_rpmq_reported_packages[] = {
         "kernel-core", "grub2-tools", "dracut", "edk2-ovmf", "libvirt-daemon", NULL,
 };
 
-enum rpmq_path {
-        RP_ETC_PASSWD,
-        RP_ETC_GROUP,
-};
-
-/* Paths root.c does not name yet (/etc/passwd: to move there as VHC_PATH_*). */
-static char *rpmq_root_path(const struct vhc_root *r, enum rpmq_path p) {
-        return p == RP_ETC_PASSWD ? vhc_root_join(r, "/etc/passwd") : vhc_root_path(r, VHC_PATH_ETC_GROUP);
-}
-
 /* librpm reports through rpmlog, which prints to stderr by default: library
  * code must not print, so messages are kept (the last error) instead. */
 static char last_error[512];
@@ -254,7 +244,7 @@ int vhc_rpmq_versions(const struct vhc_root *r, const char *const *names, struct
 
 /* A user or group name's id in the root's /etc/passwd or /etc/group, as rpm
  * maps them: "root" is 0 without looking, an unknown name counts as 0. */
-static int lookup_id(const struct vhc_root *r, enum rpmq_path p, const char *name, unsigned *ret) {
+static int lookup_id(const struct vhc_root *r, enum vhc_path p, const char *name, unsigned *ret) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         size_t len;
         char *line, *save = NULL;
@@ -262,7 +252,7 @@ static int lookup_id(const struct vhc_root *r, enum rpmq_path p, const char *nam
         *ret = 0;
         if (!name || streq(name, "root"))
                 return 0;
-        path = rpmq_root_path(r, p);
+        path = vhc_root_path(r, p);
         if (!path)
                 return -ENOMEM;
         if (vhc_read_file(path, 16 << 20, &text, &len) < 0)
@@ -385,7 +375,7 @@ static int verify_file(const struct vhc_root *r, rpmfiles fi, int ix, unsigned *
                 out |= VHC_RPMV_MTIME;
         if (want & RPMVERIFY_USER) {
                 unsigned uid;
-                int k = lookup_id(r, RP_ETC_PASSWD, rpmfilesFUser(fi, ix), &uid);
+                int k = lookup_id(r, VHC_PATH_ETC_PASSWD, rpmfilesFUser(fi, ix), &uid);
 
                 if (k < 0)
                         return k;
@@ -394,7 +384,7 @@ static int verify_file(const struct vhc_root *r, rpmfiles fi, int ix, unsigned *
         }
         if (want & RPMVERIFY_GROUP) {
                 unsigned gid;
-                int k = lookup_id(r, RP_ETC_GROUP, rpmfilesFGroup(fi, ix), &gid);
+                int k = lookup_id(r, VHC_PATH_ETC_GROUP, rpmfilesFGroup(fi, ix), &gid);
 
                 if (k < 0)
                         return k;

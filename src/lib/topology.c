@@ -254,15 +254,11 @@ static int read_l3(const struct vhc_root *r, unsigned cpu, int *ret, struct vhc_
 }
 
 /* Hybrid Intel CPUs register one PMU per core type; its "cpus" file lists the
- * CPUs of that type. The only paths under /sys/devices outside system/cpu
- * that we read, so they are built here. */
+ * CPUs of that type. */
 static int read_hybrid(const struct vhc_root *r, const char *pmu, unsigned **ret, unsigned *ret_n,
                        struct vhc_err *e) {
-        _cleanup_free_ char *path = NULL, *abs = NULL;
+        _cleanup_free_ char *path = vhc_root_pathf(r, VHC_PATH_SYS_DEVICES, "%s/cpus", pmu);
 
-        if (asprintf(&abs, "/sys/devices/%s/cpus", pmu) < 0)
-                return -ENOMEM;
-        path = vhc_root_join(r, abs);
         if (!path)
                 return -ENOMEM;
         return read_list(path, ret, ret_n, e);
