@@ -125,7 +125,7 @@ fuzz:
 	  grep -E 'stat::number_of_executed_units|Done' build-fuzz/$$n.log; \
 	done
 
-install: all
+install: all install-completion
 	$(INSTALL) -d $(DESTDIR)$(sbindir)
 	$(INSTALL) -m 0755 $(HOST_BIN) $(DESTDIR)$(sbindir)/virt-host-config
 	$(if $(GUEST_BIN),$(INSTALL) -d $(DESTDIR)$(bindir))
@@ -236,3 +236,18 @@ bench: $(HOST_BIN)
 check-vm:
 	$(MAKE) rpm RPMBUILD_FLAGS="$(RPMBUILD_FLAGS) --without check"
 	tests/vm/check-vm $(BUILDDIR) $(RPMTOPDIR)/RPMS/*/$(PACKAGE)-*$(VERSION)-*.rpm
+
+# --- completion (h12) ---
+# make install-completion: bash, zsh and fish completion of both programs
+# (completion/). bash-completion's own directory under $(prefix) when its
+# pkg-config file is there, else $(datadir)/bash-completion/completions.
+BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --define-variable=prefix=$(prefix) \
+                 --variable=completionsdir bash-completion 2>/dev/null),$(datadir)/bash-completion/completions)
+ZSHCOMPDIR  ?= $(datadir)/zsh/site-functions
+FISHCOMPDIR ?= $(datadir)/fish/vendor_completions.d
+.PHONY: install-completion
+install-completion:
+	$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	$(INSTALL) -m 0644 completion/virt-host-config completion/virt-guest-xml $(DESTDIR)$(BASHCOMPDIR)/
+	$(INSTALL) -m 0644 completion/_virt-host-config completion/_virt-guest-xml $(DESTDIR)$(ZSHCOMPDIR)/
+	$(INSTALL) -m 0644 completion/virt-host-config.fish completion/virt-guest-xml.fish $(DESTDIR)$(FISHCOMPDIR)/
