@@ -898,6 +898,28 @@ int vhc_regenerate(const struct vhc_root *r, const struct vhc_regen_need *n, cha
                 if (k < 0)
                         return k;
         }
+        if (n->flags && boot.booted <= 0) {
+                /* A chroot, container or image build: one line with all there is to run. */
+                _cleanup_(vhc_regen_done) struct vhc_regen gb = {}, gi = {};
+                _cleanup_free_ char *cmd = NULL;
+                char *line;
+
+                if ((n->flags & VHC_REGEN_BOOTLOADER) &&
+                    (k = vhc_boot_regenerate_bootloader(&boot, n->added, n->removed, &gb, e)) < 0)
+                        return k;
+                if ((n->flags & VHC_REGEN_INITRAMFS) && (k = vhc_boot_regenerate_initramfs(&boot, &gi, e)) < 0)
+                        return k;
+                if (asprintf(&cmd, "%s%s%s", strempty(gb.command), gb.command && gi.command ? " && " : "",
+                             strempty(gi.command)) < 0)
+                        return -ENOMEM;
+                if (asprintf(&line, "not a booted system: boot files not regenerated; run '%s' on the booted "
+                                    "system", cmd) < 0)
+                        return -ENOMEM;
+                if ((k = strv_consume(&lines, line)) < 0)
+                        return k;
+                *ret_lines = TAKE_PTR(lines);
+                return 0;
+        }
         if (n->flags & VHC_REGEN_BOOTLOADER) {
                 _cleanup_(vhc_regen_done) struct vhc_regen g = {};
 
