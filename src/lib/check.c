@@ -20,38 +20,6 @@
 /* The kernel's default RLIMIT_MEMLOCK since Linux 5.16. */
 #define MEMLOCK_DEFAULT (UINT64_C(8) << 20)
 
-/* Paths that root.h does not name yet (asked of the lead): spelled here only. */
-enum extra_path {
-        EXTRA_PROC_INTERRUPTS,
-        EXTRA_PROC_STAT,
-        EXTRA_LIMITS_CONF,
-        EXTRA_LIMITS_D,
-        EXTRA_QEMU_FIRMWARE_ETC,
-        EXTRA_QEMU_FIRMWARE_USR,
-        EXTRA_OVMF_FEDORA,
-        EXTRA_OVMF_DEBIAN_4M,
-        EXTRA_OVMF_DEBIAN,
-        EXTRA_OVMF_ARCH,
-        _EXTRA_MAX,
-};
-
-static const char *extra_abs(enum extra_path p) {
-        static const char *const abs[_EXTRA_MAX] = {
-                [EXTRA_PROC_INTERRUPTS] = "/proc/interrupts",
-                [EXTRA_PROC_STAT] = "/proc/stat",
-                [EXTRA_LIMITS_CONF] = "/etc/security/limits.conf",
-                [EXTRA_LIMITS_D] = "/etc/security/limits.d",
-                [EXTRA_QEMU_FIRMWARE_ETC] = "/etc/qemu/firmware",
-                [EXTRA_QEMU_FIRMWARE_USR] = "/usr/share/qemu/firmware",
-                [EXTRA_OVMF_FEDORA] = "/usr/share/edk2/ovmf/OVMF_CODE.fd",
-                [EXTRA_OVMF_DEBIAN_4M] = "/usr/share/OVMF/OVMF_CODE_4M.fd",
-                [EXTRA_OVMF_DEBIAN] = "/usr/share/OVMF/OVMF_CODE.fd",
-                [EXTRA_OVMF_ARCH] = "/usr/share/edk2/x64/OVMF_CODE.4m.fd",
-        };
-
-        return abs[p];
-}
-
 /* What several checks need, worked out once before they run. */
 struct checker {
         const struct vhc_check_input *in;
@@ -232,7 +200,7 @@ static int grub_next_boot(struct checker *c, bool *ret) {
 
 /* The boot time from /proc/stat's btime; 0 when unknown. */
 static int64_t boot_time(const struct vhc_root *r) {
-        _cleanup_free_ char *path = vhc_root_join(r, extra_abs(EXTRA_PROC_STAT)), *text = NULL;
+        _cleanup_free_ char *path = vhc_root_path(r, VHC_PATH_PROC_STAT), *text = NULL;
         const char *p;
 
         if (!path || vhc_read_file(path, 1 << 20, &text, NULL) < 0)
@@ -479,8 +447,8 @@ static bool unsafe_interrupts_allowed(const struct vhc_root *r) {
 }
 
 static int check_interrupt_remapping(struct checker *c, const char *id) {
-        _cleanup_free_ char *path = vhc_root_join(c->in->root, extra_abs(EXTRA_PROC_INTERRUPTS)),
-                            *text = NULL, *why = NULL;
+        _cleanup_free_ char *path = vhc_root_path(c->in->root, VHC_PATH_PROC_INTERRUPTS), *text = NULL,
+                            *why = NULL;
         const char *t = "interrupt remapping";
         enum support s;
         bool have_proc;
@@ -735,16 +703,16 @@ void vhc_limits_memlock(char *const *texts, char *const *names, const char *grou
 static int read_limits(const struct vhc_root *r, char ***ret_texts, char ***ret_names) {
         _cleanup_strv_free_ char **texts = calloc(1, sizeof(char *)), **names = calloc(1, sizeof(char *)),
                                  **files = NULL, **abs = calloc(1, sizeof(char *));
-        _cleanup_free_ char *dir = vhc_root_join(r, extra_abs(EXTRA_LIMITS_D));
+        _cleanup_free_ char *dir = vhc_root_path(r, VHC_PATH_LIMITS_D);
         int k;
 
-        if (!texts || !names || !abs || !dir || strv_push_dup(&abs, extra_abs(EXTRA_LIMITS_CONF)) < 0)
+        if (!texts || !names || !abs || !dir || strv_push_dup(&abs, vhc_path_abs(VHC_PATH_LIMITS_MAIN)) < 0)
                 return -ENOMEM;
         k = list_dir(dir, ".conf", &files);
         if (k == -ENOMEM)
                 return k;
         for (size_t i = 0; k >= 0 && files[i]; i++)
-                if (strv_consume(&abs, fmt("%s/%s", extra_abs(EXTRA_LIMITS_D), files[i])) < 0)
+                if (strv_consume(&abs, fmt("%s/%s", vhc_path_abs(VHC_PATH_LIMITS_D), files[i])) < 0)
                         return -ENOMEM;
         for (size_t i = 0; abs[i]; i++) {
                 _cleanup_free_ char *path = vhc_root_join(r, abs[i]), *text = NULL;
@@ -805,7 +773,7 @@ static int check_memlock(struct checker *c, const char *id) {
         if (!m.soft_set && !m.hard_set)
                 return add(c, id, VHC_CHECK_WARN, t, NULL,
                            fmt("no memlock line for @kvm in %s or %s/*.conf: the default of 8 MiB applies",
-                               extra_abs(EXTRA_LIMITS_CONF), extra_abs(EXTRA_LIMITS_D)),
+                               vhc_path_abs(VHC_PATH_LIMITS_MAIN), vhc_path_abs(VHC_PATH_LIMITS_D)),
                            fmt("run 'virt-host-config apply' (it writes %s)",
                                vhc_path_abs(VHC_PATH_LIMITS_CONF)));
         eff = m.soft_set ? m.soft : MEMLOCK_DEFAULT;
@@ -880,14 +848,14 @@ static int ovmf_from_descriptor(const struct vhc_root *r, const char *path, char
  * directories, a file in /etc hiding the one of the same name in /usr (an
  * empty one is how a user turns a firmware off). */
 static int find_ovmf_descriptor(const struct vhc_root *r, char **ret_code, char **ret_desc) {
-        static const enum extra_path dirs[] = {EXTRA_QEMU_FIRMWARE_ETC, EXTRA_QEMU_FIRMWARE_USR};
+        const enum vhc_path *dirs = vhc_path_list(VHC_PATHS_QEMU_FIRMWARE);
         _cleanup_strv_free_ char **all = calloc(1, sizeof(char *));
         int k;
 
         if (!all)
                 return -ENOMEM;
-        for (size_t d = 0; d < ELEMENTSOF(dirs); d++) {
-                _cleanup_free_ char *p = vhc_root_join(r, extra_abs(dirs[d]));
+        for (size_t d = 0; dirs[d] != _VHC_PATH_MAX; d++) {
+                _cleanup_free_ char *p = vhc_root_path(r, dirs[d]);
                 _cleanup_strv_free_ char **names = NULL;
 
                 if (!p)
@@ -901,8 +869,8 @@ static int find_ovmf_descriptor(const struct vhc_root *r, char **ret_code, char 
         }
         qsort(all, strv_length(all), sizeof(char *), cmp_str);
         for (size_t i = 0; all[i]; i++)
-                for (size_t d = 0; d < ELEMENTSOF(dirs); d++) {
-                        _cleanup_free_ char *abs = fmt("%s/%s", extra_abs(dirs[d]), all[i]), *p = NULL,
+                for (size_t d = 0; dirs[d] != _VHC_PATH_MAX; d++) {
+                        _cleanup_free_ char *abs = fmt("%s/%s", vhc_path_abs(dirs[d]), all[i]), *p = NULL,
                                             *code = NULL;
                         struct stat st;
 
@@ -924,8 +892,6 @@ static int find_ovmf_descriptor(const struct vhc_root *r, char **ret_code, char 
 }
 
 static int check_ovmf(struct checker *c, const char *id) {
-        static const enum extra_path files[] = {EXTRA_OVMF_FEDORA, EXTRA_OVMF_DEBIAN_4M, EXTRA_OVMF_DEBIAN,
-                                                EXTRA_OVMF_ARCH};
         _cleanup_free_ char *code = NULL, *desc = NULL;
         const char *t = "UEFI firmware (OVMF)";
         int r;
@@ -935,12 +901,13 @@ static int check_ovmf(struct checker *c, const char *id) {
                 return r;
         if (r > 0)
                 return add(c, id, VHC_CHECK_PASS, t, NULL, fmt("%s (%s)", code, desc), NULL);
-        for (size_t i = 0; i < ELEMENTSOF(files); i++)
-                if (exists_in_root(c->in->root, extra_abs(files[i])))
+        /* The files without Secure Boot are what every edk2-ovmf package has. */
+        for (const struct vhc_ovmf_path *o = vhc_path_ovmf(); o->code; o++)
+                if (!o->secure_boot && exists_in_root(c->in->root, o->code))
                         return add(
                                 c, id, VHC_CHECK_WARN, t, NULL,
                                 fmt("%s, but no firmware descriptor in %s: libvirt cannot pick it by itself",
-                                    extra_abs(files[i]), extra_abs(EXTRA_QEMU_FIRMWARE_USR)),
+                                    o->code, vhc_path_abs(VHC_PATH_QEMU_FIRMWARE_USR)),
                                 str("install edk2-ovmf, which ships the descriptors"));
         return add(c, id, VHC_CHECK_FAIL, t, NULL, str("no UEFI firmware for x86_64 guests"),
                    str("install edk2-ovmf ('dnf install edk2-ovmf')"));
