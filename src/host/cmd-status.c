@@ -2,6 +2,7 @@
 #include <json-c/json.h>
 
 #include "cmdline.h"
+#include "rpmq.h"
 #include "fileio.h"
 #include "host.h"
 #include "pcidev.h"
@@ -128,6 +129,63 @@ static json_object *json_devices(const struct devices *x, bool applied, json_obj
         return a;
 }
 
+/* Our packages: the versions of what we depend on, and our files that differ
+ * from what the package installed (as rpm -V says). Nothing without an rpmdb. */
+static const char *const own_packages[] = { "virt-host-config", "virt-host-config-host",
+                                            "virt-host-config-guest", NULL };
+
+static void rpm_facts(struct vhc_ctx *ctx, json_object *o) {
+        struct vhc_rpm_versions v = {};
+        struct vhc_rpm_verify f = {};
+        struct vhc_err e = {};
+
+        if (vhc_rpmq_versions(ctx->root, vhc_rpmq_reported_packages, &v, &e) < 0 || !v.have_db)
+                goto out;
+        if (vhc_rpmq_verify(ctx->root, own_packages, &f, &e) < 0)
+                f = (struct vhc_rpm_verify){};
+        if (o) {
+                json_object *pk = json_object_new_object(), *mf = json_object_new_array();
+
+                for (size_t i = 0; i < v.n; i++) {
+                        json_object *a = json_object_new_array();
+                        for (size_t j = 0; v.pkgs[i].versions && v.pkgs[i].versions[j]; j++)
+                                json_object_array_add(a, json_object_new_string(v.pkgs[i].versions[j]));
+                        json_object_object_add(pk, v.pkgs[i].name, a);
+                }
+                for (size_t i = 0; i < f.n; i++) {
+                        json_object *x = json_object_new_object();
+                        char flags[16];
+
+                        vhc_rpmv_string(f.files[i].flags, flags);
+                        json_object_object_add(x, "path", json_object_new_string(f.files[i].path));
+                        json_object_object_add(x, "rpm_verify", json_object_new_string(flags));
+                        json_object_object_add(x, "config", json_object_new_boolean(f.files[i].config));
+                        json_object_array_add(mf, x);
+                }
+                json_object_object_add(o, "packages", pk);
+                json_object_object_add(o, "modified_files", mf);
+                goto out;
+        }
+        for (size_t i = 0; i < v.n; i++) {
+                printf("%-15s %s", i == 0 ? "packages:" : "", v.pkgs[i].name);
+                if (!v.pkgs[i].versions || !v.pkgs[i].versions[0])
+                        printf(" not installed");
+                for (size_t j = 0; v.pkgs[i].versions && v.pkgs[i].versions[j]; j++)
+                        printf(" %s", v.pkgs[i].versions[j]);
+                printf("\n");
+        }
+        for (size_t i = 0; i < f.n; i++) {
+                char flags[16];
+
+                vhc_rpmv_string(f.files[i].flags, flags);
+                printf("%-15s %s %s %s%s\n", i == 0 ? "modified:" : "", flags, f.files[i].config ? "c" : " ",
+                       f.files[i].path, f.files[i].config ? "" : " (differs from the package: reinstall it)");
+        }
+out:
+        vhc_rpm_versions_done(&v);
+        vhc_rpm_verify_done(&f);
+}
+
 int cmd_status(struct vhc_ctx *ctx) {
         _cleanup_free_ char *path = vhc_root_path(ctx->root, VHC_PATH_STATE_FILE);
         _cleanup_strv_free_ char **pending = NULL;
@@ -176,6 +234,7 @@ int cmd_status(struct vhc_ctx *ctx) {
                 }
                 json_object_object_add(o, "devices", devs);
                 json_object_object_add(o, "pending_devices", pd);
+                rpm_facts(ctx, o);
                 vhc_print_json(o);
                 json_object_put(o);
                 goto out;
@@ -222,6 +281,7 @@ int cmd_status(struct vhc_ctx *ctx) {
                         printf("%-15s ", "");
                 print_device(ctx, applied, &x.d[i]);
         }
+        rpm_facts(ctx, NULL);
 out:
         vhc_state_done(&s);
         return r;
