@@ -96,7 +96,17 @@ static int gather(struct vhc_ctx *ctx, const struct vhc_config *c, struct inputs
 }
 
 static const char *status_color(enum vhc_check_status s) {
-        return s == VHC_CHECK_PASS ? ANSI_GREEN : s == VHC_CHECK_WARN ? ANSI_YELLOW : ANSI_RED;
+        switch (s) {
+        case VHC_CHECK_PASS:
+                return ANSI_GREEN;
+        case VHC_CHECK_WARN:
+                return ANSI_YELLOW;
+        case VHC_CHECK_INFO:
+                return ANSI_BOLD;
+        case VHC_CHECK_FAIL:
+        default:
+                return ANSI_RED;
+        }
 }
 
 static void print_text(const struct vhc_ctx *ctx, const struct vhc_check_report *rep) {
@@ -115,9 +125,13 @@ static void print_text(const struct vhc_ctx *ctx, const struct vhc_check_report 
                         printf("      %*s  %shint:%s %s\n", (int)w, "", vhc_color(ctx, ANSI_BOLD),
                                vhc_color(ctx, ANSI_RESET), res->hint);
         }
-        printf("\n%zu passed, %zu warning%s, %zu failed\n", rep->n_status[VHC_CHECK_PASS],
+        printf("\n%zu passed, %zu warning%s, %zu failed", rep->n_status[VHC_CHECK_PASS],
                rep->n_status[VHC_CHECK_WARN], rep->n_status[VHC_CHECK_WARN] == 1 ? "" : "s",
                rep->n_status[VHC_CHECK_FAIL]);
+        /* Advice for the guest counts for nothing on the host: named only when there is some. */
+        if (rep->n_status[VHC_CHECK_INFO] > 0)
+                printf(", %zu for information", rep->n_status[VHC_CHECK_INFO]);
+        putchar('\n');
 }
 
 static int print_json(const struct vhc_check_report *rep) {
@@ -153,6 +167,7 @@ static int print_json(const struct vhc_check_report *rep) {
         json_object_object_add(o, "passed", json_object_new_int64((int64_t)rep->n_status[VHC_CHECK_PASS]));
         json_object_object_add(o, "warnings", json_object_new_int64((int64_t)rep->n_status[VHC_CHECK_WARN]));
         json_object_object_add(o, "failed", json_object_new_int64((int64_t)rep->n_status[VHC_CHECK_FAIL]));
+        json_object_object_add(o, "info", json_object_new_int64((int64_t)rep->n_status[VHC_CHECK_INFO]));
         vhc_print_json(o);
         json_object_put(o);
         return 0;

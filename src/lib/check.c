@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "cmdline.h"
+#include "domxml.h"
 #include "fileio.h"
 #include "grub-default.h"
 #include "kargs.h"
@@ -25,13 +26,17 @@ struct checker {
         const struct vhc_check_input *in;
         struct vhc_check_report *rep;
         char **wanted;       /* kernel arguments the config wants */
-        char **not_live;     /* of those, the ones the running kernel lacks */
+        char **live;         /* the running kernel's arguments; NULL: unreadable */
+        char **not_live;     /* of the wanted, the ones the running kernel lacks */
         char *cmdline_error; /* /proc/cmdline unreadable: why */
         bool next_boot;      /* the ones not live are set in /etc/default/grub */
         bool applied_since_boot;
         bool firmware_iommu; /* an ACPI DMAR or IVRS table */
         char **iommu_units;  /* /sys/class/iommu entries */
         size_t n_groups;
+        char **limit_texts, **limit_names; /* limits.conf and limits.d, as pam_limits reads them */
+        struct vhc_memlock_limit memlock;  /* what they give group kvm */
+        uint64_t memlock_eff;              /* the soft limit in effect */
 };
 
 static bool iommu_active(const struct checker *c) {
@@ -221,12 +226,22 @@ static bool applied_after_boot(const struct checker *c) {
         return st.st_mtim.tv_sec >= btime;
 }
 
+static int read_limits(const struct vhc_root *r, char ***ret_texts, char ***ret_names);
+
 static int prepare(struct checker *c) {
         const struct vhc_check_input *in = c->in;
         const struct vhc_cpuinfo other = {.vendor = VHC_CPU_OTHER};
         _cleanup_free_ char *path = NULL, *text = NULL;
         _cleanup_strv_free_ char **live = NULL, **groups = NULL;
         int r;
+
+        r = read_limits(in->root, &c->limit_texts, &c->limit_names);
+        if (r < 0)
+                return r;
+        vhc_limits_memlock(c->limit_texts, c->limit_names, "kvm", &c->memlock);
+        c->memlock_eff = c->memlock.soft_set ? c->memlock.soft : MEMLOCK_DEFAULT;
+        if (c->memlock.hard_set && c->memlock.hard < c->memlock_eff)
+                c->memlock_eff = c->memlock.hard;
 
         r = vhc_kargs_wanted(in->config, in->cpu ? in->cpu : &other, &c->wanted);
         if (r < 0)
@@ -252,6 +267,7 @@ static int prepare(struct checker *c) {
                 if (vhc_cmdline_find(live, c->wanted[i]) < 0 &&
                     strv_push_dup(&c->not_live, c->wanted[i]) < 0)
                         return -ENOMEM;
+        c->live = TAKE_PTR(live);
         r = grub_next_boot(c, &c->next_boot);
         if (r < 0)
                 return r;
@@ -348,6 +364,73 @@ static int check_kernel_args(struct checker *c, const char *id) {
                            fmt("%s: set for the next boot, not live yet", missing), str("reboot"));
         return add(c, id, VHC_CHECK_FAIL, t, NULL, fmt("%s: not on the kernel command line", missing),
                    str("run 'virt-host-config apply', then reboot"));
+}
+
+/* Haswell parts with integrated graphics, by the kernel's intel-family.h:
+ * HASWELL (0x3C), HASWELL_L (0x45), HASWELL_G (0x46). HASWELL_X (0x3F,
+ * Haswell-E/EP) has no integrated GPU, so no HDMI audio of its own. */
+static bool haswell_with_igpu(const struct vhc_cpuinfo *cpu) {
+        return cpu->vendor == VHC_CPU_INTEL && cpu->family == 6 &&
+               (cpu->model == 0x3c || cpu->model == 0x45 || cpu->model == 0x46);
+}
+
+/* Whether the running kernel has intel_iommu=on: each intel_iommu= token's
+ * comma-separated options in order, as the kernel reads them. */
+static bool intel_iommu_live(char *const *live) {
+        bool on = false;
+
+        for (size_t i = 0; live && live[i]; i++) {
+                const char *v = strchr(live[i], '=');
+                char opt[32];
+
+                if (!v || !vhc_cmdline_same_key(live[i], "intel_iommu"))
+                        continue;
+                for (v++; *v;) {
+                        size_t n = strcspn(v, ",");
+                        size_t k = 0;
+
+                        for (size_t j = 0; j < n && k < sizeof(opt) - 1; j++)
+                                if (v[j] != '"')
+                                        opt[k++] = v[j];
+                        opt[k] = '\0';
+                        if (streq(opt, "on"))
+                                on = true;
+                        else if (streq(opt, "off"))
+                                on = false;
+                        v += n + (v[n] == ',');
+                }
+        }
+        return on;
+}
+
+static bool has_intel_display(const struct vhc_pci_list *l) {
+        for (size_t i = 0; i < l->n; i++)
+                if (l->devs[i].vendor_id == 0x8086 && vhc_pci_is_display(&l->devs[i]))
+                        return true;
+        return false;
+}
+
+static int check_haswell_audio(struct checker *c, const char *id) {
+        const struct vhc_cpuinfo *cpu = c->in->cpu;
+        const char *when;
+
+        if (!cpu || !haswell_with_igpu(cpu))
+                return 0;
+        /* An integrated GPU turned off in the firmware has no audio to lose. */
+        if (c->in->pci && !has_intel_display(c->in->pci))
+                return 0;
+        if (intel_iommu_live(c->live))
+                when = "on the running kernel's command line";
+        else if (strv_contains(c->wanted, "intel_iommu=on"))
+                when = c->not_live[0] && c->next_boot ? "set for the next boot" : "that 'apply' sets";
+        else
+                return 0;
+        return add(c, id, VHC_CHECK_WARN, "Haswell HDMI/DP audio", NULL,
+                   fmt("%s (family 6, model %u) with intel_iommu=on %s: the integrated GPU's HDMI/DP audio "
+                       "may fail (kernel bug 60769)",
+                       cpu->model_name[0] ? cpu->model_name : "Intel Haswell", cpu->model, when),
+                   str("if it does, send the host's sound to another device (analog, USB, another card); "
+                       "iommu = no avoids the bug but rules out passthrough"));
 }
 
 static int check_iommu_active(struct checker *c, const char *id) {
@@ -524,10 +607,75 @@ static bool wanted_by_config(const struct checker *c, const struct vhc_pci_dev *
         }
 }
 
+static bool is_vfio_driver(const char *drv) {
+        /* vfio-pci and its variant drivers (mlx5_vfio_pci, nvgrace_gpu_vfio_pci...). */
+        return drv && strstr(drv, "vfio");
+}
+
+/* Drivers vfio accepts beside its own in a group it hands to a guest: none,
+ * and pci-stub. (Bridges are left out before: their pcieport is accepted.) */
+static bool host_driver(const char *drv) {
+        return drv && !is_vfio_driver(drv) && !streq(drv, "pci-stub");
+}
+
+static bool planned_isolate(const struct vhc_plan *p, const struct vhc_pci_dev *d) {
+        for (size_t i = 0; i < p->n; i++)
+                if (p->entries[i].dev == d)
+                        return p->entries[i].action == VHC_ACTION_ISOLATE;
+        return false;
+}
+
+/* Whether d goes to a guest: the plan isolates it, or vfio holds it now (an
+ * apply made before the groups were known, driverctl, a running guest). */
+static bool for_passthrough(const struct vhc_plan *p, const struct vhc_pci_dev *d) {
+        return planned_isolate(p, d) || is_vfio_driver(d->driver);
+}
+
+/* vfio refuses a group while a device in it other than a bridge is bound to a
+ * host driver ("group is not viable"). The plan's own devices on a host
+ * driver are the binding check's; here, the others. Adds one FAIL per group
+ * that is not viable and marks its devices in bad[]. */
+static int check_group_viable(struct checker *c, const char *id, const struct vhc_pci_dev *d, bool *bad) {
+        const struct vhc_pci_list *l = c->in->pci;
+        const struct vhc_plan *p = c->in->plan;
+        _cleanup_free_ char *mates = NULL;
+        const char *first = NULL;
+        int r;
+
+        for (size_t j = 0; j < l->n; j++) {
+                const struct vhc_pci_dev *m = &l->devs[j];
+                char *n;
+
+                if (m == d || m->iommu_group != d->iommu_group || vhc_pci_is_bridge(m) ||
+                    for_passthrough(p, m) || !host_driver(m->driver))
+                        continue;
+                n = fmt("%s%s%s (%s)", strempty(mates), mates ? ", " : "", m->address, m->driver);
+                if (!n)
+                        return -ENOMEM;
+                free(mates);
+                mates = n;
+                first = first ? first : m->address;
+        }
+        if (!mates)
+                return 0;
+        for (size_t j = 0; j < l->n; j++)
+                if (l->devs[j].iommu_group == d->iommu_group)
+                        bad[j] = true;
+        r = add(c, id, VHC_CHECK_FAIL, "IOMMU groups", d->address,
+                fmt("%s: IOMMU group %d is not viable: a host driver holds %s, and vfio refuses the group "
+                    "while it does",
+                    d->address, d->iommu_group, mates),
+                fmt("put the card in a slot with a group of its own, or give the host's devices in it to "
+                    "vfio-pci too, losing them on the host ('driverctl set-override %s vfio-pci')",
+                    first));
+        return r < 0 ? r : 1;
+}
+
 static int check_iommu_groups(struct checker *c, const char *id) {
         const struct vhc_pci_list *l = c->in->pci;
         const struct vhc_plan *p = c->in->plan;
         const char *t = "IOMMU groups";
+        _cleanup_free_ bool *bad = NULL;
         size_t n_warn = 0;
         int r;
 
@@ -544,10 +692,23 @@ static int check_iommu_groups(struct checker *c, const char *id) {
                                "are "
                                "verified after the reboot"),
                            str("after the reboot, run 'virt-host-config check' again"));
+        bad = calloc(l->n ? l->n : 1, sizeof(bool));
+        if (!bad)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n; i++) {
+                if (bad[i] || l->devs[i].iommu_group < 0 || !for_passthrough(p, &l->devs[i]))
+                        continue;
+                r = check_group_viable(c, id, &l->devs[i], bad);
+                if (r < 0)
+                        return r;
+                n_warn += (size_t)r;
+        }
         for (size_t i = 0; i < p->n; i++) {
                 const struct vhc_plan_entry *en = &p->entries[i];
+                size_t k = (size_t)(en->dev - l->devs);
 
-                if (en->action != VHC_ACTION_KEEP || !wanted_by_config(c, en->dev))
+                /* A group already reported as not viable says it all. */
+                if (en->action != VHC_ACTION_KEEP || !wanted_by_config(c, en->dev) || (k < l->n && bad[k]))
                         continue;
                 r = add(c, id, VHC_CHECK_WARN, t, en->dev->address,
                         fmt("%s: %s", en->dev->address, en->reason),
@@ -759,26 +920,18 @@ static int memlock_wanted(struct checker *c, uint64_t *ret_need, uint64_t *ret_r
 }
 
 static int check_memlock(struct checker *c, const char *id) {
-        _cleanup_strv_free_ char **texts = NULL, **names = NULL;
         _cleanup_free_ char *what = NULL, *have = NULL, *need_s = NULL;
         const char *t = "memlock of group kvm";
-        struct vhc_memlock_limit m;
-        uint64_t need, ram, eff;
+        const struct vhc_memlock_limit m = c->memlock;
+        uint64_t need, ram, eff = c->memlock_eff;
         int r;
 
-        r = read_limits(c->in->root, &texts, &names);
-        if (r < 0)
-                return r;
-        vhc_limits_memlock(texts, names, "kvm", &m);
         if (!m.soft_set && !m.hard_set)
                 return add(c, id, VHC_CHECK_WARN, t, NULL,
                            fmt("no memlock line for @kvm in %s or %s/*.conf: the default of 8 MiB applies",
                                vhc_path_abs(VHC_PATH_LIMITS_MAIN), vhc_path_abs(VHC_PATH_LIMITS_D)),
                            fmt("run 'virt-host-config apply' (it writes %s)",
                                vhc_path_abs(VHC_PATH_LIMITS_CONF)));
-        eff = m.soft_set ? m.soft : MEMLOCK_DEFAULT;
-        if (m.hard_set && m.hard < eff)
-                eff = m.hard;
         r = memlock_wanted(c, &need, &ram, &what);
         if (r < 0)
                 return r;
@@ -802,6 +955,87 @@ static int check_memlock(struct checker *c, const char *id) {
         return add(c, id, VHC_CHECK_PASS, t, NULL,
                    fmt("@kvm may lock %s (%s)", have, strempty(m.soft_set ? m.soft_from : m.hard_from)),
                    NULL);
+}
+
+/* The libvirt domains defined on the machine (<root>/etc/libvirt/qemu/ *.xml):
+ * the largest <memory>, and its guest's name. 0 when there is none. */
+static int largest_guest(const struct vhc_root *r, uint64_t *ret_bytes, char **ret_name) {
+        _cleanup_free_ char *dir = vhc_root_path(r, VHC_PATH_LIBVIRT_QEMU_DIR);
+        _cleanup_strv_free_ char **files = NULL;
+        int k;
+
+        *ret_bytes = 0;
+        *ret_name = NULL;
+        if (!dir)
+                return -ENOMEM;
+        k = list_dir(dir, ".xml", &files);
+        if (k < 0)
+                return k == -ENOMEM ? k : 0;
+        for (size_t i = 0; files[i]; i++) {
+                _cleanup_free_ char *abs = fmt("%s/%s", vhc_path_abs(VHC_PATH_LIBVIRT_QEMU_DIR), files[i]),
+                                    *path = NULL, *text = NULL, *name = NULL;
+                struct vhc_err e = {};
+                uint64_t bytes;
+                size_t len;
+
+                if (!abs || !(path = vhc_root_join(r, abs)))
+                        return -ENOMEM;
+                k = vhc_read_file(path, 16 << 20, &text, &len);
+                if (k == -ENOMEM)
+                        return k;
+                if (k < 0)
+                        continue;
+                /* What libvirt itself would refuse to load is no guest to plan for. */
+                k = vhc_domxml_memory(text, len, abs, &bytes, &name, &e);
+                if (k == -ENOMEM)
+                        return k;
+                if (k < 0 || bytes <= *ret_bytes)
+                        continue;
+                *ret_bytes = bytes;
+                free(*ret_name);
+                *ret_name = name[0] ? TAKE_PTR(name) : strdup(files[i]);
+                if (!*ret_name)
+                        return -ENOMEM;
+        }
+        return *ret_name ? 1 : 0;
+}
+
+/* VFIO pins all of a guest's RAM, so a guest larger than the memlock limit
+ * of its user cannot start with a device passed through. */
+static int check_memlock_guests(struct checker *c, const char *id) {
+        _cleanup_free_ char *guest = NULL, *size = NULL, *have = NULL, *what = NULL;
+        const char *t = "memlock for guests", *from;
+        uint64_t bytes, need, ram;
+        int r;
+
+        r = largest_guest(c->in->root, &bytes, &guest);
+        if (r <= 0)
+                return r;
+        size = human_size(bytes);
+        have = human_size(c->memlock_eff);
+        if (!size || !have)
+                return -ENOMEM;
+        from = c->memlock.soft_set   ? c->memlock.soft_from
+               : c->memlock.hard_set ? c->memlock.hard_from
+                                     : "the kernel's default";
+        if (c->memlock_eff >= bytes)
+                return add(c, id, VHC_CHECK_PASS, t, NULL,
+                           fmt("the largest guest, '%s', has %s of RAM: within the %s @kvm may lock", guest,
+                               size, have),
+                           NULL);
+        r = memlock_wanted(c, &need, &ram, &what);
+        if (r < 0)
+                return r;
+        /* libvirt gives QEMU the guest's RAM and 1 GiB more for a guest with a host device. */
+        return add(
+                c, id, VHC_CHECK_WARN, t, NULL,
+                fmt("guest '%s' has %s of RAM, more than the %s @kvm may lock (%s): run by a member of kvm "
+                    "with a device passed through, it cannot start",
+                    guest, size, have, strempty(from)),
+                need >= bytes ? fmt("run 'virt-host-config apply' (%s)", what)
+                              : fmt("set memlock = %" PRIu64 "G (or unlimited) in the config, then run "
+                                    "'virt-host-config apply'",
+                                    (bytes + GIB - 1) / GIB + 1));
 }
 
 /* A QEMU firmware descriptor (docs/interop/firmware.json) of UEFI firmware for
@@ -913,6 +1147,127 @@ static int check_ovmf(struct checker *c, const char *id) {
                    str("install edk2-ovmf ('dnf install edk2-ovmf')"));
 }
 
+/* The device's driver_override: NULL when unset ("(null)") or unreadable. */
+static int driver_override(const struct vhc_root *r, const char *address, char **ret) {
+        _cleanup_free_ char *path = vhc_root_pathf(r, VHC_PATH_SYS_PCI_DEVICES, "%s/driver_override",
+                                                   address),
+                            *v = NULL;
+        int k;
+
+        *ret = NULL;
+        if (!path)
+                return -ENOMEM;
+        k = vhc_read_file(path, 4096, &v, NULL);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return 0;
+        v[strcspn(v, "\n")] = '\0';
+        if (v[0] && !streq(v, "(null)"))
+                *ret = TAKE_PTR(v);
+        return 0;
+}
+
+/* "xhci_hcd (built into the kernel)", "nvidia-gpu (module i2c_nvidia_gpu)",
+ * "snd_hda_intel": a driver as the user can act on it. The driver's module
+ * link names the module, built in or not. */
+static char *driver_desc(const struct checker *c, const char *drv, bool *ret_builtin) {
+        _cleanup_free_ char *link =
+                vhc_root_pathf(c->in->root, VHC_PATH_SYS_BUS_PCI, "drivers/%s/module", drv);
+        char target[PATH_MAX];
+        const char *mod;
+        ssize_t n;
+
+        *ret_builtin = false;
+        if (!link)
+                return NULL;
+        n = readlink(link, target, sizeof(target) - 1);
+        if (n <= 0)
+                return strdup(drv);
+        target[n] = '\0';
+        mod = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+        if (c->in->kmod && vhc_kmod_available(c->in->kmod, mod) == VHC_KMOD_BUILTIN) {
+                *ret_builtin = true;
+                return fmt("%s (built into the kernel)", drv);
+        }
+        /* The kernel's rule for parameter names holds for module names: '-' is '_'. */
+        if (vhc_cmdline_same_key(mod, drv))
+                return strdup(drv);
+        return fmt("%s (module %s)", drv, mod);
+}
+
+static bool vfio_pci_bound(const struct vhc_pci_list *l) {
+        for (size_t i = 0; l && i < l->n; i++)
+                if (l->devs[i].driver && streq(l->devs[i].driver, "vfio-pci"))
+                        return true;
+        return false;
+}
+
+/* Applied before this boot, and still not on vfio-pci: driver_override tells
+ * which step did not happen. The device still reaches a guest (libvirt's
+ * managed hostdev unbinds the driver when the guest starts), hence WARN. */
+static int binding_after_boot(struct checker *c, const char *id, const char *title,
+                              const struct vhc_pci_dev *d) {
+        const char *a = d->address, *dev_dir = vhc_path_abs(VHC_PATH_SYS_PCI_DEVICES);
+        _cleanup_free_ char *ov = NULL, *desc = NULL;
+        bool builtin = false;
+        int r;
+
+        r = driver_override(c->in->root, a, &ov);
+        if (r < 0)
+                return r;
+        if (!d->driver) {
+                if (ov && streq(ov, "vfio-pci") && vfio_pci_bound(c->in->pci))
+                        return add(c, id, VHC_CHECK_WARN, title, a,
+                                   str("bound to no driver, although driver_override says vfio-pci and "
+                                       "vfio-pci is loaded: it refused the device"),
+                                   str("'journalctl -k -g vfio' says why; the device may need a reset "
+                                       "that it does not support"));
+                if (ov && streq(ov, "vfio-pci"))
+                        return add(c, id, VHC_CHECK_WARN, title, a,
+                                   str("bound to no driver, although driver_override says vfio-pci: the "
+                                       "vfio-pci module did not load"),
+                                   str("'modprobe vfio-pci' binds it now; 'lsinitrd | grep vfio' shows "
+                                       "whether the initramfs has it ('dracut -f' regenerates it)"));
+                return add(c, id, VHC_CHECK_WARN, title, a,
+                           str("bound to no driver, and driver_override is unset: the udev rule did not "
+                               "run for it at boot"),
+                           fmt("regenerate the initramfs ('dracut -f') and reboot; 'udevadm test %s/%s' "
+                               "shows whether the rule matches",
+                               dev_dir, a));
+        }
+        desc = driver_desc(c, d->driver, &builtin);
+        if (!desc)
+                return -ENOMEM;
+        if (ov && streq(ov, "vfio-pci"))
+                return add(c, id, VHC_CHECK_WARN, title, a,
+                           fmt("bound to %s, although driver_override says vfio-pci: %s, and the udev "
+                               "rule's unbind did not move it",
+                               desc,
+                               builtin ? "the driver took it before any rule ran"
+                                       : "the driver took it before the rule set the override"),
+                           fmt("'driverctl set-override %s vfio-pci' moves it now and at every boot; "
+                               "'journalctl -b -u systemd-udevd' may say why the unbind failed",
+                               a));
+        if (ov)
+                return add(c, id, VHC_CHECK_WARN, title, a,
+                           fmt("bound to %s: driver_override says %s, set by another tool (driverctl, "
+                               "libvirt)",
+                               desc, ov),
+                           fmt("'driverctl unset-override %s' hands it back to the rule at the next boot; "
+                               "'driverctl set-override %s vfio-pci' moves it now",
+                               a, a));
+        /* libvirt's managed hostdevs go back to the host driver, override cleared, when the guest stops. */
+        return add(c, id, VHC_CHECK_WARN, title, a,
+                   fmt("bound to %s, and driver_override is unset: the udev rule did not run for it at "
+                       "boot, or libvirt gave it back to the host when a guest stopped",
+                       desc),
+                   fmt("'driverctl set-override %s vfio-pci' moves it now; if no guest ran since the boot, "
+                       "regenerate the initramfs ('dracut -f') and reboot ('udevadm test %s/%s' shows "
+                       "whether the rule matches)",
+                       a, dev_dir, a));
+}
+
 static int check_binding(struct checker *c, const char *id) {
         const struct vhc_plan *p = c->in->plan;
         const char *apply_hint = c->in->applied ? "reboot" : "run 'virt-host-config apply', then reboot";
@@ -951,16 +1306,47 @@ static int check_binding(struct checker *c, const char *id) {
                         r = add(c, id, VHC_CHECK_FAIL, title, d->address, fmt("%s: not applied yet", now),
                                 str(apply_hint));
                 else
-                        r = add(c, id, VHC_CHECK_FAIL, title, d->address,
-                                fmt("%s, not vfio-pci, although applied before this boot", now),
-                                str("regenerate the initramfs ('dracut -f'), reboot; 'udevadm test' on the "
-                                    "device shows whether the rule matches"));
+                        r = binding_after_boot(c, id, title, d);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
+/* NVIDIA's HDMI audio function in a guest: the Windows driver sets it up
+ * with line-based interrupts, and their emulation makes the sound stutter
+ * and crackle; MSI fixes it, and only the guest can turn it on. */
+static int check_nvidia_audio(struct checker *c, const char *id) {
+        const struct vhc_plan *p = c->in->plan;
+        int r;
+
+        for (size_t i = 0; p && i < p->n; i++) {
+                const struct vhc_pci_dev *d = p->entries[i].dev;
+                _cleanup_free_ char *title = NULL;
+
+                if (p->entries[i].action != VHC_ACTION_ISOLATE || d->vendor_id != 0x10de ||
+                    vhc_pci_class(d) != 0x0403)
+                        continue;
+                title = fmt("%s HDMI audio", d->address);
+                if (!title)
+                        return -ENOMEM;
+                r = add(c, id, VHC_CHECK_INFO, title, d->address,
+                        fmt("NVIDIA HDMI audio (10de:%04x) goes to the guest: its Windows driver uses "
+                            "line-based interrupts unless told otherwise, and the sound stutters",
+                            d->device_id),
+                        fmt("in the Windows guest, set the DWORD MSISupported=1 in "
+                            "HKLM\\SYSTEM\\CurrentControlSet\\Enum\\PCI\\VEN_10DE&DEV_%04X*\\*\\"
+                            "Device Parameters\\Interrupt Management\\MessageSignaledInterruptProperties "
+                            "(or with an MSI utility); restart the guest",
+                            d->device_id));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The report's order; one check a line, which clang-format would pack. */
+/* clang-format off */
 static const struct {
         const char *id;
         int (*fn)(struct checker *c, const char *id);
@@ -968,15 +1354,19 @@ static const struct {
         {"cpu-virtualization", check_cpu},
         {"iommu-firmware", check_iommu_firmware},
         {"kernel-args", check_kernel_args},
+        {"haswell-hdmi-audio", check_haswell_audio},
         {"iommu-active", check_iommu_active},
         {"interrupt-remapping", check_interrupt_remapping},
         {"iommu-groups", check_iommu_groups},
         {"vfio-modules", check_vfio_modules},
         {"kvm-group", check_kvm_group},
         {"memlock", check_memlock},
+        {"memlock-guests", check_memlock_guests},
         {"ovmf", check_ovmf},
         {"vfio-binding", check_binding},
+        {"nvidia-audio-msi", check_nvidia_audio},
 };
+/* clang-format on */
 
 int vhc_check_run(const struct vhc_check_input *in, struct vhc_check_report **ret) {
         _cleanup_(vhc_check_report_freep) struct vhc_check_report *rep = calloc(1, sizeof(*rep));
@@ -989,7 +1379,10 @@ int vhc_check_run(const struct vhc_check_input *in, struct vhc_check_report **re
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(checks); i++)
                 r = checks[i].fn(&c, checks[i].id);
         strv_free(c.wanted);
+        strv_free(c.live);
         strv_free(c.not_live);
+        strv_free(c.limit_texts);
+        strv_free(c.limit_names);
         strv_free(c.iommu_units);
         free(c.cmdline_error);
         if (r < 0)
@@ -1018,6 +1411,8 @@ const char *vhc_check_status_name(enum vhc_check_status s) {
                 return "PASS";
         case VHC_CHECK_WARN:
                 return "WARN";
+        case VHC_CHECK_INFO:
+                return "INFO";
         case VHC_CHECK_FAIL:
         default:
                 return "FAIL";

@@ -13,11 +13,15 @@
 /* The prerequisites of a passthrough host, checked the way virt-host-validate
  * checks them, through the root context. Each check is a function that adds
  * one or more results; a failing read is a result (FAIL or WARN saying what
- * could not be read), never an error: only OOM is. */
+ * could not be read), never an error: only OOM is. INFO is advice that needs
+ * no change on the host (something to do in the guest): it has a hint and is
+ * never a failure. */
 enum vhc_check_status {
         VHC_CHECK_PASS,
         VHC_CHECK_WARN,
         VHC_CHECK_FAIL,
+        VHC_CHECK_INFO,
+        _VHC_CHECK_STATUS_MAX,
 };
 
 struct vhc_check_result {
@@ -25,14 +29,14 @@ struct vhc_check_result {
         char *title;    /* "CPU virtualization", "0000:01:00.0 on vfio-pci" */
         enum vhc_check_status status;
         char *message; /* what was found, one line */
-        char *hint;    /* what to do, one line; NULL on PASS */
+        char *hint;    /* what to do, one line; NULL on PASS only */
         char *device;  /* the PCI address a per-device result is about; NULL */
 };
 
 struct vhc_check_report {
         struct vhc_check_result *results;
         size_t n;
-        size_t n_status[3]; /* by enum vhc_check_status */
+        size_t n_status[_VHC_CHECK_STATUS_MAX]; /* by enum vhc_check_status */
 };
 
 /* What the checks look at. Whatever could not be read is NULL with the reason

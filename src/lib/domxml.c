@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -912,6 +914,96 @@ int vhc_domxml_patch(const char *xml, size_t len, const char *name, const struct
         r = b.oom ? -ENOMEM : serialize(doc, ret, ret_len);
 out:
         vhc_pinning_done(&pin);
+        xmlFreeDoc(doc);
+        return r;
+}
+
+/* ---- reading a defined domain ------------------------------------------- */
+
+/* libvirt's scaling of a unit attribute (virScaleInteger): case-insensitive,
+ * "b"/"byte"/"bytes", a letter or letter+"iB" in powers of 1024, letter+"B"
+ * in powers of 1000. 0 for a unit libvirt refuses. */
+static uint64_t unit_scale(const char *unit) {
+        static const char letters[] = "kmgtpe";
+        const char *p;
+        uint64_t base, scale = 1;
+
+        if (!unit || !unit[0])
+                return 1024; /* <memory> without a unit is KiB */
+        if (strcasecmp(unit, "b") == 0 || strcasecmp(unit, "byte") == 0 || strcasecmp(unit, "bytes") == 0)
+                return 1;
+        if (!unit[1] || strcasecmp(unit + 1, "iB") == 0)
+                base = 1024;
+        else if ((unit[1] == 'b' || unit[1] == 'B') && !unit[2])
+                base = 1000;
+        else
+                return 0;
+        p = strchr(letters, tolower((unsigned char)unit[0]));
+        if (!p || !*p)
+                return 0;
+        for (ptrdiff_t i = 0; i <= p - letters; i++)
+                scale *= base;
+        return scale;
+}
+
+int vhc_domxml_memory(const char *xml, size_t len, const char *name, uint64_t *ret_bytes, char **ret_domain,
+                      struct vhc_err *e) {
+        xmlDocPtr doc = NULL;
+        xmlNodePtr dom, mem;
+        xmlChar *text = NULL, *unit = NULL, *dname = NULL;
+        unsigned long long v;
+        uint64_t scale;
+        char *end;
+        int r;
+
+        r = parse(xml, len, name, &doc, e);
+        if (r < 0)
+                return r;
+        dom = xmlDocGetRootElement(doc);
+        if (!dom || !is_el(dom, "domain") || dom->ns) {
+                r = vhc_err_set(e, -EINVAL, name, dom ? (unsigned)xmlGetLineNo(dom) : 0,
+                                "not a libvirt domain: the root element is <%s>, not <domain>",
+                                dom ? (const char *)dom->name : "");
+                goto out;
+        }
+        mem = child(dom, "memory");
+        if (!mem) {
+                r = vhc_err_set(e, -EINVAL, name, (unsigned)xmlGetLineNo(dom), "the domain has no <memory>");
+                goto out;
+        }
+        text = xmlNodeGetContent(mem);
+        unit = xmlGetProp(mem, BAD_CAST "unit");
+        if (child(dom, "name"))
+                dname = xmlNodeGetContent(child(dom, "name"));
+        if (!text || (child(dom, "name") && !dname)) {
+                r = -ENOMEM;
+                goto out;
+        }
+        scale = unit_scale((const char *)unit);
+        errno = 0;
+        v = strtoull((const char *)text, &end, 10);
+        while (*end == ' ' || *end == '\n' || *end == '\t' || *end == '\r')
+                end++;
+        if (errno || end == (char *)text || *end || strchr((const char *)text, '-') || scale == 0 ||
+            v > UINT64_MAX / scale) {
+                r = vhc_err_set(e, -EINVAL, name, (unsigned)xmlGetLineNo(mem),
+                                "<memory unit='%s'>%s</memory> is not a size",
+                                unit ? (const char *)unit : "", (const char *)text);
+                goto out;
+        }
+        if (ret_domain) {
+                *ret_domain = strdup(dname ? (const char *)dname : "");
+                if (!*ret_domain) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+        }
+        *ret_bytes = (uint64_t)v * scale;
+        r = 0;
+out:
+        xmlFree(text);
+        xmlFree(unit);
+        xmlFree(dname);
         xmlFreeDoc(doc);
         return r;
 }

@@ -74,5 +74,14 @@ struct vhc_domxml_edits {
 int vhc_domxml_patch(const char *xml, size_t len, const char *name, const struct vhc_domxml_edits *ed,
                      char **ret, size_t *ret_len, struct vhc_err *e);
 
+/* The <memory> of a libvirt domain (as libvirt keeps it in
+ * /etc/libvirt/qemu/NAME.xml) in bytes, scaled by its unit attribute the way
+ * libvirt scales it (none: KiB; b, bytes, k, KiB, KB, M, MiB, MB ... G, T, P,
+ * E, case-insensitive), and its <name> ("" when it has none; ret_domain may be
+ * NULL). name is the file's name for messages. -EINVAL with e for a file that
+ * is not a domain or has no <memory> size. */
+int vhc_domxml_memory(const char *xml, size_t len, const char *name, uint64_t *ret_bytes, char **ret_domain,
+                      struct vhc_err *e);
+
 /* The Hyper-V vendor_id value written for NVIDIA guests (at most 12 characters). */
 #define VHC_HYPERV_VENDOR_ID "virtguestxml"

@@ -36,12 +36,13 @@ for m in $(machines); do
     python3 - "$WORK/check.json" "$rc" <<'PY' && ok "$m: check --json is consistent, exit $rc" || fail "$m: check --json"
 import json, sys
 doc, rc = json.load(open(sys.argv[1])), int(sys.argv[2])
-n = {"pass": 0, "warn": 0, "fail": 0}
+n = {"pass": 0, "warn": 0, "fail": 0, "info": 0}
 for c in doc["checks"]:
     assert list(c) == ["id", "status", "title", "device", "message", "hint"], list(c)
     n[c["status"]] += 1
     assert c["message"] and (c["status"] == "pass") == (c["hint"] is None), c
-assert (doc["passed"], doc["warnings"], doc["failed"]) == (n["pass"], n["warn"], n["fail"]), doc
+assert list(doc) == ["checks", "passed", "warnings", "failed", "info"], list(doc)
+assert (doc["passed"], doc["warnings"], doc["failed"], doc["info"]) == (n["pass"], n["warn"], n["fail"], n["info"]), doc
 assert rc == (1 if n["fail"] else 0), rc
 PY
 done
@@ -69,18 +70,21 @@ else fail "after the reboot: exit $rc"; cat "$WORK/out" >&2; fi
 expect_check "after the reboot" "$r" vfio-binding pass 0000:01:00.1
 expect_check "remapping in /proc/interrupts" "$r" interrupt-remapping pass
 
-# ... but one function still on its host driver: that is a failure now.
+# ... but one function still on its host driver: a warning (libvirt's managed
+# hostdev still takes it when the guest starts) naming the driver and the fix;
+# tests/cli/test-troubleshoot.sh goes through the causes driver_override tells.
 bind "$r" 0000:01:00.1 snd_hda_intel
 "$VHC" --root "$r" check > "$WORK/out" 2>&1; rc=$?
-[ $rc = 1 ] && ok "a device not on vfio-pci after the reboot: exit 1" || fail "not bound after reboot: exit $rc"
-grep -q '^FAIL  0000:01:00.1 on vfio-pci .*snd_hda_intel' "$WORK/out" && grep -q 'hint: .*dracut' "$WORK/out" \
+[ $rc = 0 ] && ok "a device not on vfio-pci after the reboot: a warning, exit 0" || fail "not bound after reboot: exit $rc"
+grep -q '^WARN  0000:01:00.1 on vfio-pci .*snd_hda_intel' "$WORK/out" && grep -q 'hint: .*dracut' "$WORK/out" \
+    && grep -q "hint: 'driverctl set-override 0000:01:00.1 vfio-pci'" "$WORK/out" \
     && ok "it names the device, its driver and what to do" || { fail "not bound after reboot: message"; cat "$WORK/out" >&2; }
 # Unless apply ran after this boot (/proc/stat's btime before the state record): then it waits for the reboot.
 printf 'cpu  1 2 3 4\nbtime 1000\n' > "$r/proc/stat"
 expect_check "applied after this boot" "$r" vfio-binding "pass warn"
 bind "$r" 0000:01:00.1 -
 printf 'btime %s\n' "$(( $(date +%s) + 3600 ))" > "$r/proc/stat"
-expect_check "no driver, applied before this boot" "$r" vfio-binding fail 0000:01:00.1
+expect_check "no driver, applied before this boot" "$r" vfio-binding warn 0000:01:00.1
 
 # Interrupt remapping: off while the IOMMU is on is a failure, unless vfio is told to allow it.
 sed 's/IR-//' <(interrupts_remapped) > "$r/proc/interrupts"
