@@ -6,6 +6,7 @@
 #include "config.h"
 #include "fileio.h"
 #include "strv.h"
+#include "topology.h"
 
 void vhc_config_init(struct vhc_config *c) {
         *c = (struct vhc_config){
@@ -143,6 +144,47 @@ static int set_memlock(struct parse_ctx *p, const char *value) {
         return 1;
 }
 
+static int set_hugepages(struct parse_ctx *p, const char *value) {
+        uint64_t v;
+
+        if (streq(value, "none"))
+                v = 0;
+        else if (vhc_parse_size(value, &v) < 0 || v < (UINT64_C(2) << 20))
+                return fail(p, "hugepages: '%s' is not none or a size of 2M or more like 16G", value);
+        p->c->hugepages_bytes = v;
+        p->c->hugepages_line = p->line;
+        return 1;
+}
+
+static int set_cpu_governor(struct parse_ctx *p, const char *value) {
+        if (streq(value, "keep"))
+                p->c->cpu_governor = VHC_GOVERNOR_KEEP;
+        else if (streq(value, "performance"))
+                p->c->cpu_governor = VHC_GOVERNOR_PERFORMANCE;
+        else
+                return fail(p, "cpu_governor: '%s' is not keep or performance", value);
+        return 1;
+}
+
+static int set_isolate_cpus(struct parse_ctx *p, const char *value) {
+        _cleanup_free_ unsigned *cpus = NULL;
+        unsigned n = 0;
+
+        p->c->isolate_cpus_line = p->line;
+        p->c->isolate_cpus_list[0] = '\0';
+        if (streq(value, "none") || streq(value, "auto")) {
+                p->c->isolate_cpus = streq(value, "none") ? VHC_ISOLATE_CPUS_NONE : VHC_ISOLATE_CPUS_AUTO;
+                return 1;
+        }
+        /* Which CPUs exist is known only when applying, on the machine. */
+        if (strlen(value) >= sizeof(p->c->isolate_cpus_list) || strchr(value, '\n') ||
+            vhc_cpulist_parse(value, &cpus, &n) < 0 || n == 0)
+                return fail(p, "isolate_cpus: '%s' is not none, auto or a CPU list like 2-7,10-15", value);
+        snprintf(p->c->isolate_cpus_list, sizeof(p->c->isolate_cpus_list), "%s", value);
+        p->c->isolate_cpus = VHC_ISOLATE_CPUS_LIST;
+        return 1;
+}
+
 static int handler(void *user, const char *section, const char *key, const char *value) {
         struct parse_ctx *p = user;
 
@@ -159,7 +201,16 @@ static int handler(void *user, const char *section, const char *key, const char 
                 return set_isolate(p, value);
         if (streq(key, "memlock"))
                 return set_memlock(p, value);
-        return fail(p, "unknown key '%s' (known: iommu, isolate, memlock)", key);
+        if (streq(key, "hugepages"))
+                return set_hugepages(p, value);
+        if (streq(key, "cpu_governor"))
+                return set_cpu_governor(p, value);
+        if (streq(key, "isolate_cpus"))
+                return set_isolate_cpus(p, value);
+        return fail(
+                p,
+                "unknown key '%s' (known: iommu, isolate, memlock, hugepages, cpu_governor, isolate_cpus)",
+                key);
 }
 
 /* inih's reader, counting lines so the handler knows where it is. */
@@ -199,6 +250,7 @@ int vhc_config_load_string(struct vhc_config *c, const char *text, const char *n
                 l += n + (l[n] == '\n');
         }
         p.line = 0;
+        snprintf(c->source, sizeof(c->source), "%s", strempty(name));
         r = ini_parse_stream(string_reader, &p, handler, &p);
         if (r == 0 && p.err_line == 0)
                 return 0;
@@ -206,6 +258,16 @@ int vhc_config_load_string(struct vhc_config *c, const char *text, const char *n
                 return vhc_err_set(e, -EINVAL, name, p.err_line, "%s", p.err_msg);
         return vhc_err_set(e, -EINVAL, name, r > 0 ? (unsigned)r : 0,
                            "expected 'key = value' or a '#' comment");
+}
+
+int vhc_config_err(const struct vhc_config *c, struct vhc_err *e, unsigned line, const char *fmt, ...) {
+        char msg[sizeof(e->msg)];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        return vhc_err_set(e, -EINVAL, c->source[0] && line ? c->source : NULL, line, "%s", msg);
 }
 
 int vhc_config_load(struct vhc_config *c, const char *path, struct vhc_err *e) {

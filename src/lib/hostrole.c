@@ -18,8 +18,10 @@
 #include "pcidev.h"
 #include "plan.h"
 #include "render.h"
+#include "render-tuning.h"
 #include "sha256.h"
 #include "strv.h"
+#include "topology.h"
 #include "udiff.h"
 
 #define MAX_FILE (1 << 20)
@@ -243,8 +245,19 @@ static int plan_kargs(struct vhc_txn *t, const struct vhc_config *c, struct vhc_
         struct vhc_cpuinfo cpu = {};
         int r;
 
-        if (c->iommu) {
+        if (c->iommu || c->hugepages_bytes) {
                 r = vhc_cpuinfo_read(t->root, &cpu, e);
+                if (r < 0)
+                        return r;
+        }
+        if (c->hugepages_bytes) {
+                struct vhc_hugepages h;
+                struct vhc_meminfo m;
+
+                r = vhc_meminfo_read(t->root, &m, e);
+                if (r < 0)
+                        return r;
+                r = vhc_hugepages_check(c, &cpu, m.total, &h, e);
                 if (r < 0)
                         return r;
         }
@@ -437,6 +450,155 @@ static int plan_dropins(struct vhc_txn *t, const struct vhc_config *c, struct vh
         return 0;
 }
 
+static int cmp_unsigned(const void *a, const void *b) {
+        unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* The CPUs guests get with isolate_cpus = auto: those of the largest guest
+ * vhc_topology_pick places, so the same code as virt-guest-xml --pin auto
+ * decides, and a guest pinned by it never shares a CPU with the host's work.
+ * The host keeps the core of CPU 0 (and on a hybrid CPU its efficiency cores). */
+static int auto_guest_cpus(const struct vhc_topology *topo, unsigned **ret, unsigned *ret_n,
+                           struct vhc_err *e) {
+        for (unsigned v = topo->n_cpus; v > 0; v--) {
+                _cleanup_(vhc_pinning_done) struct vhc_pinning p = {};
+                unsigned *cpus;
+
+                if (vhc_topology_pick(topo, v, &p, NULL) < 0)
+                        continue;
+                cpus = malloc(p.n_vcpus * sizeof(*cpus));
+                if (!cpus)
+                        return -ENOMEM;
+                memcpy(cpus, p.vcpu_cpu, p.n_vcpus * sizeof(*cpus));
+                qsort(cpus, p.n_vcpus, sizeof(*cpus), cmp_unsigned);
+                *ret = cpus;
+                *ret_n = p.n_vcpus;
+                return 0;
+        }
+        /* For its message, which says why. */
+        return vhc_topology_pick(topo, 1, &(struct vhc_pinning){}, e);
+}
+
+static bool has_cpu(const unsigned *cpus, unsigned n, unsigned cpu) {
+        return bsearch(&cpu, cpus, n, sizeof(*cpus), cmp_unsigned) != NULL;
+}
+
+/* cpus[] that are (want true) or are not in the sorted set[], as a list. NULL on OOM. */
+static char *cpus_where(const unsigned *cpus, unsigned n, const unsigned *set, unsigned n_set, bool want,
+                        unsigned *ret_n) {
+        _cleanup_free_ unsigned *l = calloc(n + 1, sizeof(*l));
+        unsigned k = 0;
+
+        if (!l)
+                return NULL;
+        for (unsigned i = 0; i < n; i++)
+                if (has_cpu(set, n_set, cpus[i]) == want)
+                        l[k++] = cpus[i];
+        *ret_n = k;
+        return vhc_cpulist_format(l, k);
+}
+
+/* The CPU lists of isolate_cpus: *ret_guest the guests', *ret_host the rest
+ * of the online CPUs; both NULL with isolate_cpus = none. */
+static int isolate_cpus(struct vhc_txn *t, const struct vhc_config *c, char **ret_guest, char **ret_host,
+                        struct vhc_err *e) {
+        _cleanup_(vhc_topology_freep) struct vhc_topology *topo = NULL;
+        _cleanup_free_ unsigned *guest = NULL, *online = NULL;
+        _cleanup_free_ char *missing = NULL, *g = NULL, *h = NULL, *on = NULL;
+        unsigned n_guest = 0, n_online = 0, n_missing, n_host, n;
+        struct vhc_err te = {};
+        int r;
+
+        *ret_guest = *ret_host = NULL;
+        if (c->isolate_cpus == VHC_ISOLATE_CPUS_NONE)
+                return 0;
+        r = vhc_topology_read(t->root, &topo, &te);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return vhc_config_err(c, e, c->isolate_cpus_line,
+                                      "isolate_cpus: cannot read the CPU topology: %s%s%s", te.file,
+                                      te.file[0] ? ": " : "", te.msg);
+        if (c->isolate_cpus == VHC_ISOLATE_CPUS_AUTO) {
+                r = auto_guest_cpus(topo, &guest, &n_guest, &te);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return vhc_config_err(c, e, c->isolate_cpus_line, "isolate_cpus = auto: %s", te.msg);
+        } else {
+                r = vhc_cpulist_parse(c->isolate_cpus_list, &guest, &n_guest);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 || n_guest == 0)
+                        return vhc_config_err(c, e, c->isolate_cpus_line,
+                                              "isolate_cpus: '%s' is not a CPU list", c->isolate_cpus_list);
+        }
+
+        online = calloc(topo->n_cpus + 1, sizeof(*online));
+        if (!online)
+                return -ENOMEM;
+        for (size_t k = 0; k < topo->n_cores; k++)
+                for (unsigned i = 0; i < topo->cores[k].n_cpus && n_online < topo->n_cpus; i++)
+                        online[n_online++] = topo->cores[k].cpus[i];
+        qsort(online, n_online, sizeof(*online), cmp_unsigned);
+
+        missing = cpus_where(guest, n_guest, online, n_online, false, &n_missing);
+        g = cpus_where(guest, n_guest, online, n_online, true, &n);
+        h = cpus_where(online, n_online, guest, n_guest, false, &n_host);
+        on = vhc_cpulist_format(online, n_online);
+        if (!missing || !g || !h || !on)
+                return -ENOMEM;
+        if (n_missing > 0)
+                return vhc_config_err(c, e, c->isolate_cpus_line,
+                                      "isolate_cpus: CPU%s %s %s not online on this host (online: %s)",
+                                      n_missing > 1 ? "s" : "", missing, n_missing > 1 ? "are" : "is", on);
+        if (n_host == 0)
+                return vhc_config_err(
+                        c, e, c->isolate_cpus_line,
+                        "isolate_cpus: '%s' leaves no CPU to the host (online: %s): keep at least "
+                        "CPU 0 out of the list",
+                        c->isolate_cpus_list, on);
+        *ret_guest = TAKE_PTR(g);
+        *ret_host = TAKE_PTR(h);
+        return 0;
+}
+
+/* The libvirt hook that applies cpu_governor and isolate_cpus while guests run. */
+static int plan_tuning(struct vhc_txn *t, const struct vhc_config *c, struct vhc_err *e) {
+        _cleanup_free_ char *guest = NULL, *host = NULL, *hook = NULL, *path = NULL;
+        struct vhc_hook_tuning h = {
+                .governor_performance = c->cpu_governor == VHC_GOVERNOR_PERFORMANCE,
+                .sys_cpu_abs = vhc_path_abs(VHC_PATH_SYS_CPU),
+                .run_dir_abs = vhc_path_abs(VHC_PATH_HOOK_RUN_DIR),
+        };
+        bool existed;
+        int r;
+
+        r = isolate_cpus(t, c, &guest, &host, e);
+        if (r < 0)
+                return r;
+        h.guest_cpus = guest;
+        h.host_cpus = host;
+        r = vhc_render_qemu_hook(&h, &hook);
+        if (r < 0)
+                return vhc_err_set(e, r, NULL, 0, "cannot render the libvirt hook: %s", strerror(-r));
+        path = vhc_root_path(t->root, VHC_PATH_LIBVIRT_QEMU_HOOK);
+        if (!path)
+                return -ENOMEM;
+        existed = access(path, F_OK) == 0;
+        r = plan_generated(t, VHC_PATH_LIBVIRT_QEMU_HOOK, hook, 0755,
+                           "libvirt hook: host tuning while guests run", e);
+        if (r < 0)
+                return r;
+        /* libvirt looks for hooks when it starts (and on SIGHUP), not when a guest does. */
+        if (hook && !existed)
+                return warn(t, "libvirt finds new hooks only when it starts: run 'systemctl try-restart "
+                               "virtqemud.service libvirtd.service' (running guests keep running)");
+        return 0;
+}
+
 /* Removes a file we wrote, unless someone edited it since. */
 static int plan_removal(struct vhc_txn *t, const struct vhc_file_record *rec, struct vhc_err *e) {
         _cleanup_free_ char *path = vhc_root_join(t->root, rec->path), *old = NULL;
@@ -465,6 +627,9 @@ int vhc_txn_plan_apply(struct vhc_txn *t, const struct vhc_config *c, struct vhc
         if (r < 0)
                 return r;
         r = plan_dropins(t, c, e);
+        if (r < 0)
+                return r;
+        r = plan_tuning(t, c, e);
         if (r < 0)
                 return r;
         /* Files an earlier apply wrote that this one does not know any more. */

@@ -1,10 +1,68 @@
 /* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+
 #include "cmdline.h"
 #include "kargs.h"
 #include "strv.h"
 
 static const char *const vars[] = { "GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT" };
 #define VAR_MAIN vars[0]
+
+#define GIB (UINT64_C(1) << 30)
+#define MIB (UINT64_C(1) << 20)
+
+void vhc_hugepages_for(uint64_t bytes, const struct vhc_cpuinfo *cpu, struct vhc_hugepages *ret) {
+        uint64_t size = cpu->pdpe1gb ? GIB : 2 * MIB;
+
+        *ret = (struct vhc_hugepages){.page_size = size, .count = bytes / size + (bytes % size != 0)};
+}
+
+/* "31.3 GiB" */
+static void format_gib(uint64_t bytes, char buf[static 32]) {
+        snprintf(buf, 32, "%" PRIu64 ".%" PRIu64 " GiB", bytes / GIB, bytes % GIB * 10 / GIB);
+}
+
+int vhc_hugepages_check(const struct vhc_config *c, const struct vhc_cpuinfo *cpu, uint64_t mem_total,
+                        struct vhc_hugepages *ret, struct vhc_err *e) {
+        struct vhc_hugepages h;
+        uint64_t limit = mem_total / 4 * 3, max;
+        char ram[32], want[32], most[64];
+
+        vhc_hugepages_for(c->hugepages_bytes, cpu, &h);
+        if (h.count > limit / h.page_size) {
+                format_gib(mem_total, ram);
+                format_gib(h.count * h.page_size, want);
+                max = limit / h.page_size * h.page_size;
+                if (max == 0)
+                        snprintf(most, sizeof(most), "none");
+                else
+                        snprintf(most, sizeof(most), "at most %" PRIu64 "%s, or none",
+                                 max % GIB ? max / MIB : max / GIB, max % GIB ? "M" : "G");
+                return vhc_config_err(c, e, c->hugepages_line,
+                                      "hugepages: %s of %s pages is more than 75%% of this host's RAM (%s): "
+                                      "give %s",
+                                      want, h.page_size == GIB ? "1G" : "2M", ram, most);
+        }
+        *ret = h;
+        return 0;
+}
+
+static int push_hugepages(char ***l, const struct vhc_config *c, const struct vhc_cpuinfo *cpu) {
+        const char *size;
+        struct vhc_hugepages h;
+        char *s;
+
+        vhc_hugepages_for(c->hugepages_bytes, cpu, &h);
+        size = h.page_size == GIB ? "1G" : "2M";
+        /* The default size is the one hugetlbfs mounts and libvirt's <hugepages/> use. */
+        if (asprintf(&s, "default_hugepagesz=%s", size) < 0 || strv_consume(l, s) < 0)
+                return -ENOMEM;
+        if (asprintf(&s, "hugepagesz=%s", size) < 0 || strv_consume(l, s) < 0)
+                return -ENOMEM;
+        if (asprintf(&s, "hugepages=%" PRIu64, h.count) < 0 || strv_consume(l, s) < 0)
+                return -ENOMEM;
+        return 0;
+}
 
 int vhc_kargs_wanted(const struct vhc_config *c, const struct vhc_cpuinfo *cpu, char ***ret) {
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
@@ -18,6 +76,8 @@ int vhc_kargs_wanted(const struct vhc_config *c, const struct vhc_cpuinfo *cpu, 
                 if (cpu->vendor == VHC_CPU_INTEL && strv_push_dup(&l, "intel_iommu=on") < 0)
                         return -ENOMEM;
         }
+        if (c->hugepages_bytes && push_hugepages(&l, c, cpu) < 0)
+                return -ENOMEM;
         *ret = TAKE_PTR(l);
         return 0;
 }

@@ -12,8 +12,23 @@
  * An argument the user already has stays theirs; one that contradicts
  * (intel_iommu=off) is replaced and the original recorded. */
 
-/* iommu=pt when iommu = yes, and intel_iommu=on on Intel CPUs. */
+/* iommu=pt when iommu = yes, and intel_iommu=on on Intel CPUs; with
+ * hugepages, default_hugepagesz=, hugepagesz= and hugepages= (in that order:
+ * hugepages= counts pages of the hugepagesz= before it). */
 int vhc_kargs_wanted(const struct vhc_config *c, const struct vhc_cpuinfo *cpu, char ***ret);
+
+/* The static huge pages hugepages = SIZE reserves: 1 GiB pages where the CPU
+ * has pdpe1gb, else 2 MiB, as many as hold SIZE (rounded up). */
+struct vhc_hugepages {
+        uint64_t page_size;
+        uint64_t count;
+};
+void vhc_hugepages_for(uint64_t bytes, const struct vhc_cpuinfo *cpu, struct vhc_hugepages *ret);
+/* The same, refused with an error naming the config line when the pages
+ * would take more than 75% of mem_total (MemTotal, bytes): the host needs the
+ * rest, and pages reserved at boot are never available to it. */
+int vhc_hugepages_check(const struct vhc_config *c, const struct vhc_cpuinfo *cpu, uint64_t mem_total,
+                        struct vhc_hugepages *ret, struct vhc_err *e);
 
 /* Makes g hold every wanted argument and none that an earlier apply (records
  * in old) put there and the config no longer wants. file is the path named in
