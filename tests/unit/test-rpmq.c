@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -275,6 +277,14 @@ static char *in_root(const char *abs) {
         return p;
 }
 
+/* An edit made in the second the package was built in keeps its mtime:
+ * move it well away, so that rpm -V's T is certain, not a matter of timing. */
+static void edited(const char *p) {
+        struct timespec ts[2] = { { .tv_nsec = UTIME_NOW }, { .tv_sec = time(NULL) + 3600 } };
+
+        assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+}
+
 static void test_verify(void **state) {
         char *p;
 
@@ -285,6 +295,7 @@ static void test_verify(void **state) {
         /* Same size, other content, other mtime. */
         p = in_root("/usr/share/vhc-test/data.txt");
         assert_int_equal(vhc_write_file_atomic(p, "DATA\n", 5, 0644, NULL), 1);
+        edited(p);
         free(p);
         /* Permissions. */
         p = in_root("/usr/bin/vhc-test-tool");
@@ -293,6 +304,7 @@ static void test_verify(void **state) {
         /* The config file, edited by the administrator. */
         p = in_root("/etc/vhc-test/config.conf");
         assert_int_equal(vhc_write_file_atomic(p, "config edited\n", 14, 0644, NULL), 1);
+        edited(p);
         free(p);
         check_same_as_rpm("S.5....T.  c /etc/vhc-test/config.conf\n"
                           ".M.......    /usr/bin/vhc-test-tool\n"
@@ -320,6 +332,7 @@ static void test_verify_more(void **state) {
         /* The %ghost, created by "apply": content never counts, mode does. */
         p = in_root("/etc/vhc-test/generated.conf");
         assert_int_equal(vhc_write_file_atomic(p, "generated\n", 10, 0600, NULL), 1);
+        edited(p);
         check_same_as_rpm("S.5....T.  c /etc/vhc-test/config.conf\n"
                           ".M.......  g /etc/vhc-test/generated.conf\n"
                           ".M.......    /usr/bin/vhc-test-tool\n"
