@@ -31,10 +31,17 @@ static int cmp_entry_address(const void *a, const void *b) {
  *
  * The first, on "add", sets driver_override: from then on the PCI core lets
  * only vfio-pci probe the device, whichever GPU driver 80-drivers.rules loads
- * later from the modalias. RUN{builtin}="kmod load" is udev's own module
+ * later from the modalias. Setting the override binds nothing by itself, so
+ * the rule then asks the PCI core to probe the device: when vfio-pci is
+ * already loaded, that binds it now. It is loaded before udev starts
+ * wherever the initramfs loads it early (dracut's force_drivers, our drop-in:
+ * make check-vm saw every isolated device stay unbound without this probe),
+ * or when an earlier device's rule loaded it. Otherwise the probe finds no
+ * driver and does nothing, and RUN{builtin}="kmod load", udev's own module
  * loader (no path to modprobe, which is /usr/sbin on Fedora and /sbin
- * elsewhere); if vfio-pci loads only then, its registration binds every
- * unbound device whose override names it.
+ * elsewhere), loads vfio-pci after the rule, whose registration binds every
+ * unbound device whose override names it. A probe of a bound device does
+ * nothing either: the second rule is for that case.
  *
  * The second handles a device that a driver took before the override was set:
  * a driver built into the kernel (Fedora builds xhci_pci in, and it takes a
@@ -62,7 +69,7 @@ static void render_udev_device(FILE *f, const struct vhc_pci_dev *d) {
                 vhc_pci_class(d));
         fprintf(f,
                 "ACTION==\"add\", %s, ATTR{driver_override}=\"vfio-pci\", "
-                "RUN{builtin}+=\"kmod load vfio-pci\"\n",
+                "ATTR{[subsystem/pci]drivers_probe}=\"%%k\", RUN{builtin}+=\"kmod load vfio-pci\"\n",
                 match);
         fprintf(f,
                 "ACTION==\"add|bind\", %s, ATTR{driver_override}==\"vfio-pci\", DRIVER==\"?*\", "

@@ -79,7 +79,7 @@ static void fake_intel_nvidia(struct fake_plan *f) {
 /* ---- a small checker for udev rule syntax, as udev's rule parser reads it ---- */
 
 struct udev_rule {
-        bool action, subsystem_pci, kernel, vendor, device, sets_override;
+        bool action, subsystem_pci, kernel, vendor, device, sets_override, probes_after_override;
 };
 
 static const char *const match_keys[] = {"ACTION", "SUBSYSTEM", "KERNEL", "DRIVER", "ATTR", NULL};
@@ -184,6 +184,9 @@ static const char *parse_udev_line(const char *line, struct udev_rule *ret) {
                                 return bad_rule("driver_override set to %s", value);
                         r.sets_override = true;
                 }
+                if (streq(key, "ATTR") && streq(op, "=") && streq(attr, "[subsystem/pci]drivers_probe") &&
+                    r.sets_override)
+                        r.probes_after_override = true;
                 if (*p == '\0')
                         break;
                 if (!startswith(p, ", "))
@@ -213,6 +216,10 @@ static size_t check_udev_rules(const char *text) {
                 /* Every rule is for one device by address and IDs: never by ID alone. */
                 if (!(r.action && r.subsystem_pci && r.kernel && r.vendor && r.device))
                         fail_msg("not matched by ACTION, SUBSYSTEM, KERNEL and both IDs: %s", line);
+                /* Setting the override binds nothing: a vfio-pci that is already
+                 * loaded (dracut's force_drivers) binds only on a probe after it. */
+                if (r.sets_override && !r.probes_after_override)
+                        fail_msg("sets driver_override but does not probe the device after it: %s", line);
                 overrides += r.sets_override;
         }
         return overrides;
