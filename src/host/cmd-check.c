@@ -109,7 +109,8 @@ static const char *status_color(enum vhc_check_status s) {
         }
 }
 
-static void print_text(const struct vhc_ctx *ctx, const struct vhc_check_report *rep) {
+static void print_text(const struct vhc_ctx *ctx, const struct vhc_check_report *rep,
+                       const struct vhc_packages *pkgs) {
         size_t w = 0;
 
         for (size_t i = 0; i < rep->n; i++)
@@ -125,6 +126,11 @@ static void print_text(const struct vhc_ctx *ctx, const struct vhc_check_report 
                         printf("      %*s  %shint:%s %s\n", (int)w, "", vhc_color(ctx, ANSI_BOLD),
                                vhc_color(ctx, ANSI_RESET), res->hint);
         }
+        /* What the checks were made against, from the rpm database (none on Debian). */
+        if (pkgs->v.have_db || pkgs->error) {
+                putchar('\n');
+                vhc_packages_print(ctx, pkgs);
+        }
         printf("\n%zu passed, %zu warning%s, %zu failed", rep->n_status[VHC_CHECK_PASS],
                rep->n_status[VHC_CHECK_WARN], rep->n_status[VHC_CHECK_WARN] == 1 ? "" : "s",
                rep->n_status[VHC_CHECK_FAIL]);
@@ -134,7 +140,7 @@ static void print_text(const struct vhc_ctx *ctx, const struct vhc_check_report 
         putchar('\n');
 }
 
-static int print_json(const struct vhc_check_report *rep) {
+static int print_json(const struct vhc_check_report *rep, const struct vhc_packages *pkgs) {
         json_object *o = json_object_new_object(), *a = json_object_new_array();
 
         if (!o || !a) {
@@ -168,6 +174,7 @@ static int print_json(const struct vhc_check_report *rep) {
         json_object_object_add(o, "warnings", json_object_new_int64((int64_t)rep->n_status[VHC_CHECK_WARN]));
         json_object_object_add(o, "failed", json_object_new_int64((int64_t)rep->n_status[VHC_CHECK_FAIL]));
         json_object_object_add(o, "info", json_object_new_int64((int64_t)rep->n_status[VHC_CHECK_INFO]));
+        vhc_packages_json(pkgs, o);
         vhc_print_json(o);
         json_object_put(o);
         return 0;
@@ -177,6 +184,7 @@ int cmd_check(struct vhc_ctx *ctx) {
         _cleanup_(vhc_config_done) struct vhc_config c = {};
         _cleanup_(vhc_check_report_freep) struct vhc_check_report *rep = NULL;
         _cleanup_(inputs_done) struct inputs x = {};
+        _cleanup_(vhc_packages_done) struct vhc_packages pkgs = {};
         int r;
 
         r = vhc_ctx_load_config(ctx, &c);
@@ -188,11 +196,14 @@ int cmd_check(struct vhc_ctx *ctx) {
         r = vhc_check_run(&x.in, &rep);
         if (r < 0)
                 return r;
+        r = vhc_packages_read(ctx, &pkgs);
+        if (r < 0)
+                return r;
         if (ctx->json) {
-                r = print_json(rep);
+                r = print_json(rep, &pkgs);
                 if (r < 0)
                         return r;
         } else
-                print_text(ctx, rep);
+                print_text(ctx, rep, &pkgs);
         return rep->n_status[VHC_CHECK_FAIL] > 0 ? 1 : 0;
 }

@@ -134,25 +134,24 @@ static json_object *json_devices(const struct devices *x, bool applied, json_obj
 static const char *const own_packages[] = { "virt-host-config", "virt-host-config-host",
                                             "virt-host-config-guest", NULL };
 
-static void rpm_facts(struct vhc_ctx *ctx, json_object *o) {
-        struct vhc_rpm_versions v = {};
+static int rpm_facts(struct vhc_ctx *ctx, json_object *o) {
+        _cleanup_(vhc_packages_done) struct vhc_packages p = {};
         struct vhc_rpm_verify f = {};
         struct vhc_err e = {};
+        int r;
 
-        if (vhc_rpmq_versions(ctx->root, vhc_rpmq_reported_packages, &v, &e) < 0 || !v.have_db)
-                goto out;
-        if (vhc_rpmq_verify(ctx->root, own_packages, &f, &e) < 0)
+        r = vhc_packages_read(ctx, &p);
+        if (r < 0)
+                return r;
+        if (p.v.have_db && vhc_rpmq_verify(ctx->root, own_packages, &f, &e) < 0)
                 f = (struct vhc_rpm_verify){};
         if (o) {
-                json_object *pk = json_object_new_object(), *mf = json_object_new_array();
+                json_object *mf = NULL;
 
-                for (size_t i = 0; i < v.n; i++) {
-                        json_object *a = json_object_new_array();
-                        for (size_t j = 0; v.pkgs[i].versions && v.pkgs[i].versions[j]; j++)
-                                json_object_array_add(a, json_object_new_string(v.pkgs[i].versions[j]));
-                        json_object_object_add(pk, v.pkgs[i].name, a);
-                }
-                for (size_t i = 0; i < f.n; i++) {
+                vhc_packages_json(&p, o);
+                if (p.v.have_db)
+                        mf = json_object_new_array();
+                for (size_t i = 0; mf && i < f.n; i++) {
                         json_object *x = json_object_new_object();
                         char flags[16];
 
@@ -162,18 +161,10 @@ static void rpm_facts(struct vhc_ctx *ctx, json_object *o) {
                         json_object_object_add(x, "config", json_object_new_boolean(f.files[i].config));
                         json_object_array_add(mf, x);
                 }
-                json_object_object_add(o, "packages", pk);
                 json_object_object_add(o, "modified_files", mf);
                 goto out;
         }
-        for (size_t i = 0; i < v.n; i++) {
-                printf("%-15s %s", i == 0 ? "packages:" : "", v.pkgs[i].name);
-                if (!v.pkgs[i].versions || !v.pkgs[i].versions[0])
-                        printf(" not installed");
-                for (size_t j = 0; v.pkgs[i].versions && v.pkgs[i].versions[j]; j++)
-                        printf(" %s", v.pkgs[i].versions[j]);
-                printf("\n");
-        }
+        vhc_packages_print(ctx, &p);
         for (size_t i = 0; i < f.n; i++) {
                 char flags[16];
 
@@ -182,8 +173,8 @@ static void rpm_facts(struct vhc_ctx *ctx, json_object *o) {
                        f.files[i].path, f.files[i].config ? "" : " (differs from the package: reinstall it)");
         }
 out:
-        vhc_rpm_versions_done(&v);
         vhc_rpm_verify_done(&f);
+        return 0;
 }
 
 int cmd_status(struct vhc_ctx *ctx) {
@@ -234,8 +225,9 @@ int cmd_status(struct vhc_ctx *ctx) {
                 }
                 json_object_object_add(o, "devices", devs);
                 json_object_object_add(o, "pending_devices", pd);
-                rpm_facts(ctx, o);
-                vhc_print_json(o);
+                r = rpm_facts(ctx, o);
+                if (r >= 0)
+                        vhc_print_json(o);
                 json_object_put(o);
                 goto out;
         }
@@ -281,7 +273,7 @@ int cmd_status(struct vhc_ctx *ctx) {
                         printf("%-15s ", "");
                 print_device(ctx, applied, &x.d[i]);
         }
-        rpm_facts(ctx, NULL);
+        r = rpm_facts(ctx, NULL);
 out:
         vhc_state_done(&s);
         return r;

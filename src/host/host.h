@@ -6,6 +6,7 @@
 #include "config.h"
 #include "err.h"
 #include "root.h"
+#include "rpmq.h"
 
 /* What main() parsed, handed to each command. */
 struct vhc_ctx {
@@ -41,3 +42,20 @@ int cmd_check(struct vhc_ctx *ctx);
  * unescaped, a newline at the end. */
 struct json_object;
 void vhc_print_json(struct json_object *o);
+
+/* The versions of the packages `check` and `status` report
+ * (vhc_rpmq_reported_packages), from the root's rpm database (packages.c).
+ * No database (Debian without rpm, a fake root): v.have_db is false and
+ * nothing is shown; a database that cannot be read: error is its one line. */
+struct vhc_packages {
+        struct vhc_rpm_versions v;
+        char *error;
+};
+int vhc_packages_read(const struct vhc_ctx *ctx, struct vhc_packages *ret); /* -ENOMEM only */
+void vhc_packages_done(struct vhc_packages *p);
+/* Adds "packages" ({name: ["VERSION-RELEASE", ...]}, null without a
+ * database) and, on a read error, "packages_error" to o. */
+void vhc_packages_json(const struct vhc_packages *p, struct json_object *o);
+/* "packages:" lines as status prints its facts: one package per line,
+ * "not installed" where there is none; nothing without a database. */
+void vhc_packages_print(const struct vhc_ctx *ctx, const struct vhc_packages *p);
