@@ -4,18 +4,28 @@
 #include "strv.h"
 
 static void print_changes(struct vhc_ctx *ctx, const struct vhc_txn *t, bool reverting) {
+        bool effect[VHC_EFFECT_LIBVIRT + 1] = {};
+
         for (size_t i = 0; i < t->n_changes; i++) {
                 const struct vhc_file_change *c = &t->changes[i];
                 const char *verb = !c->old ? "created" : !c->new ? "removed" : "updated";
 
                 printf("%s%-8s%s %s%s  (%s)\n", vhc_color(ctx, ANSI_BOLD), verb, vhc_color(ctx, ANSI_RESET),
                        vhc_root_dir(ctx->root), c->abs, c->what);
+                effect[c->effect] = true;
         }
         if (t->n_changes == 0)
                 printf("nothing to do: %s\n",
                        reverting ? "nothing of virt-host-config's is applied" : "the system matches the config");
-        else
+        /* A reboot covers a new login and libvirt's next guest as well. */
+        else if (effect[VHC_EFFECT_REBOOT])
                 printf("reboot for the changes to take effect\n");
+        else {
+                if (effect[VHC_EFFECT_LOGIN])
+                        printf("the memlock limit takes effect at the next login of each member of group kvm\n");
+                if (effect[VHC_EFFECT_LIBVIRT])
+                        printf("the libvirt hook takes effect with the next guest that libvirt starts\n");
+        }
 }
 
 static void print_warnings(const struct vhc_txn *t) {

@@ -134,8 +134,33 @@ static int load_state(struct vhc_txn *t, struct vhc_err *e) {
         return 0;
 }
 
+/* The files apply generates: what each is for, and when a change to it
+ * takes effect. A revert finds them by the path in the state record. */
+static const struct generated_file {
+        enum vhc_path path;
+        const char *what;
+        enum vhc_effect effect;
+} generated_files[] = {
+        {VHC_PATH_UDEV_RULE, "vfio-pci binding", VHC_EFFECT_REBOOT},
+        {VHC_PATH_MODPROBE_CONF, "driver soft dependencies", VHC_EFFECT_REBOOT},
+        {VHC_PATH_DRACUT_CONF, "initramfs (dracut)", VHC_EFFECT_REBOOT},
+        {VHC_PATH_INITRAMFS_TOOLS_HOOK, "initramfs (initramfs-tools)", VHC_EFFECT_REBOOT},
+        {VHC_PATH_LIMITS_CONF, "memlock for group kvm", VHC_EFFECT_LOGIN},
+        {VHC_PATH_LIBVIRT_QEMU_HOOK, "libvirt hook: host tuning while guests run", VHC_EFFECT_LIBVIRT},
+};
+
+static const struct generated_file *generated_file_by_abs(const char *abs) {
+        /* A record of an older version may name a file this one does not write. */
+        static const struct generated_file unknown = {0, "generated file", VHC_EFFECT_REBOOT};
+
+        for (size_t i = 0; i < ELEMENTSOF(generated_files); i++)
+                if (streq(vhc_path_abs(generated_files[i].path), abs))
+                        return &generated_files[i];
+        return &unknown;
+}
+
 static int add_change(struct vhc_txn *t, const char *abs, const char *path, char *old, size_t old_len,
-                      const char *new, size_t new_len, mode_t mode, const char *what) {
+                      const char *new, size_t new_len, mode_t mode, const char *what, enum vhc_effect effect) {
         struct vhc_file_change *c, *v;
 
         if (old && new && old_len == new_len && memcmp(old, new, new_len) == 0)
@@ -154,6 +179,7 @@ static int add_change(struct vhc_txn *t, const char *abs, const char *path, char
                 .new_len = new_len,
                 .mode = mode,
                 .what = what,
+                .effect = effect,
         };
         if (old)
                 c->old = strndup(old, old_len);
@@ -227,7 +253,7 @@ static int edit_grub(struct vhc_txn *t, const char *abs,
         new = vhc_grub_text(g, &new_len);
         if (len != new_len || memcmp(text, new, len) != 0)
                 t->kargs_changed = true;
-        return add_change(t, abs, path, text, len, new, new_len, 0644, "kernel arguments");
+        return add_change(t, abs, path, text, len, new, new_len, 0644, "kernel arguments", VHC_EFFECT_REBOOT);
 }
 
 static int edit_apply(struct vhc_txn *t, struct vhc_grub *g, const char *abs, void *userdata, struct vhc_err *e) {
@@ -306,8 +332,9 @@ static int file_sha(const char *text, size_t len, char out[static 65]) {
 
 /* A file apply generates: content NULL means it should not exist. */
 static int plan_generated(struct vhc_txn *t, enum vhc_path p, const char *content, mode_t mode,
-                          const char *what, struct vhc_err *e) {
+                          struct vhc_err *e) {
         const char *abs = vhc_path_abs(p);
+        const struct generated_file *g = generated_file_by_abs(abs);
         _cleanup_free_ char *path = vhc_root_path(t->root, p), *old = NULL, *dir = NULL;
         const struct vhc_file_record *rec = vhc_state_find_file(&t->before, abs);
         char sha[65];
@@ -344,7 +371,7 @@ static int plan_generated(struct vhc_txn *t, enum vhc_path p, const char *conten
         r = vhc_state_add_file(&t->after, abs, sha);
         if (r < 0)
                 return r;
-        return add_change(t, abs, path, old, old_len, content, strlen(content), mode, what);
+        return add_change(t, abs, path, old, old_len, content, strlen(content), mode, g->what, g->effect);
 }
 
 /* The drivers that could claim an isolated device before vfio-pci: what its
@@ -440,12 +467,12 @@ static int plan_dropins(struct vhc_txn *t, const struct vhc_config *c, struct vh
                                                    : (r = vhc_render_dracut(plan, rule, &dracut))) < 0)
                 return vhc_err_set(e, r, NULL, 0, "cannot render the drop-in files: %s", strerror(-r));
 
-        if ((r = plan_generated(t, VHC_PATH_UDEV_RULE, udev, 0644, "vfio-pci binding", e)) < 0 ||
-            (r = plan_generated(t, VHC_PATH_MODPROBE_CONF, modprobe, 0644, "driver soft dependencies", e)) < 0 ||
-            (r = plan_generated(t, VHC_PATH_DRACUT_CONF, dracut, 0644, "initramfs (dracut)", e)) < 0 ||
-            (r = plan_generated(t, VHC_PATH_INITRAMFS_TOOLS_HOOK, hook, 0755, "initramfs (initramfs-tools)", e)) <
+        if ((r = plan_generated(t, VHC_PATH_UDEV_RULE, udev, 0644, e)) < 0 ||
+            (r = plan_generated(t, VHC_PATH_MODPROBE_CONF, modprobe, 0644, e)) < 0 ||
+            (r = plan_generated(t, VHC_PATH_DRACUT_CONF, dracut, 0644, e)) < 0 ||
+            (r = plan_generated(t, VHC_PATH_INITRAMFS_TOOLS_HOOK, hook, 0755, e)) <
                     0 ||
-            (r = plan_generated(t, VHC_PATH_LIMITS_CONF, limits, 0644, "memlock for group kvm", e)) < 0)
+            (r = plan_generated(t, VHC_PATH_LIMITS_CONF, limits, 0644, e)) < 0)
                 return r;
         return 0;
 }
@@ -588,8 +615,7 @@ static int plan_tuning(struct vhc_txn *t, const struct vhc_config *c, struct vhc
         if (!path)
                 return -ENOMEM;
         existed = access(path, F_OK) == 0;
-        r = plan_generated(t, VHC_PATH_LIBVIRT_QEMU_HOOK, hook, 0755,
-                           "libvirt hook: host tuning while guests run", e);
+        r = plan_generated(t, VHC_PATH_LIBVIRT_QEMU_HOOK, hook, 0755, e);
         if (r < 0)
                 return r;
         /* libvirt looks for hooks when it starts (and on SIGHUP), not when a guest does. */
@@ -602,6 +628,7 @@ static int plan_tuning(struct vhc_txn *t, const struct vhc_config *c, struct vhc
 /* Removes a file we wrote, unless someone edited it since. */
 static int plan_removal(struct vhc_txn *t, const struct vhc_file_record *rec, struct vhc_err *e) {
         _cleanup_free_ char *path = vhc_root_join(t->root, rec->path), *old = NULL;
+        const struct generated_file *g = generated_file_by_abs(rec->path);
         char sha[65];
         size_t len;
         int r;
@@ -614,7 +641,7 @@ static int plan_removal(struct vhc_txn *t, const struct vhc_file_record *rec, st
         file_sha(old, len, sha);
         if (!streq(sha, rec->sha256))
                 return warn(t, "%s was edited since virt-host-config wrote it: left in place", path);
-        return add_change(t, rec->path, path, old, len, NULL, 0, 0644, "generated file");
+        return add_change(t, rec->path, path, old, len, NULL, 0, 0644, g->what, g->effect);
 }
 
 int vhc_txn_plan_apply(struct vhc_txn *t, const struct vhc_config *c, struct vhc_err *e) {

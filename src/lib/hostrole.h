@@ -21,6 +21,13 @@ enum {
  * before it changes a file and prunes it after it undoes one, and each file
  * atomically, so a crash leaves every file old or new and the record a
  * superset of what the files hold; the next run converges. */
+/* When a change to a file takes effect. */
+enum vhc_effect {
+        VHC_EFFECT_REBOOT,  /* kernel arguments, udev rule, modprobe.d, the initramfs */
+        VHC_EFFECT_LOGIN,   /* limits.d: the next login of a member of group kvm */
+        VHC_EFFECT_LIBVIRT, /* the QEMU hook: the next guest libvirt starts */
+};
+
 struct vhc_file_change {
         char *abs;  /* the path as the machine sees it */
         char *path; /* on this machine */
@@ -29,7 +36,8 @@ struct vhc_file_change {
         char *new;  /* NULL: to be removed */
         size_t new_len;
         mode_t mode; /* of a new file */
-        const char *what;
+        const char *what; /* what the file is for: "vfio-pci binding" */
+        enum vhc_effect effect;
 };
 
 struct vhc_txn {

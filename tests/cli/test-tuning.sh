@@ -145,10 +145,18 @@ conf 'isolate_cpus = auto'
 "$VHC" --root "$r" --config "$WORK/conf" apply > "$WORK/out" 2> "$WORK/err" || fail "switch: apply isolate"
 grep -q "^updated .*/$HOOK" "$WORK/out" && ok "switching keys updates the hook" || fail "switch: $(cat "$WORK/out")"
 grep -q "libvirt finds new hooks" "$WORK/err" && fail "switch: restart note for an updated hook" || true
+# Only the hook changed: no reboot is needed, and apply says when it applies.
+[ "$(tail -n 1 "$WORK/out")" = "the libvirt hook takes effect with the next guest that libvirt starts" ] &&
+    ! grep -q reboot "$WORK/out" && ok "a hook-only change asks for no reboot" || fail "switch: $(cat "$WORK/out")"
 conf 'isolate_cpus = none'
 "$VHC" --root "$r" --config "$WORK/conf" apply > "$WORK/out" 2>&1 || fail "switch: apply none"
 grep -q "^removed .*/$HOOK" "$WORK/out" && ok "turning both off removes the hook" || fail "switch: $(cat "$WORK/out")"
-"$VHC" --root "$r" revert > /dev/null 2>&1 || fail "switch: revert"
+"$VHC" --root "$r" revert > "$WORK/out" 2>&1 || fail "switch: revert"
+# Each removed file is named for what it was, as apply named it.
+grep -q "^removed .*/etc/security/limits.d/90-virt-host-config.conf  (memlock for group kvm)$" "$WORK/out" &&
+    grep -q "^removed .*/etc/udev/rules.d/61-virt-host-config-vfio.rules  (vfio-pci binding)$" "$WORK/out" &&
+    ! grep -q "(generated file)" "$WORK/out" && ok "revert names what each removed file was" ||
+    fail "revert labels: $(cat "$WORK/out")"
 snapshot "$r" > "$WORK/t1"
 expect_same "switching keys then revert gives a byte-identical tree" "$WORK/t0" "$WORK/t1"
 
