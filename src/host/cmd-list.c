@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <sys/ioctl.h>
 
 #include "host.h"
 #include "pcidev.h"
 #include "plan.h"
+#include "strv.h"
 
 enum col {
         COL_GROUP,
@@ -40,17 +40,6 @@ void vhc_print_json(json_object *o) {
                                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-_printf_(1, 2) static char *fmt(const char *f, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, f);
-        r = vasprintf(&s, f, ap);
-        va_end(ap);
-        return r < 0 ? NULL : s;
-}
-
 /* Columns a string takes on a terminal: UTF-8 code points (pci.ids names have
  * no wide characters). */
 static size_t width(const char *s) {
@@ -78,10 +67,10 @@ static int fill_cells(struct row *r) {
         const struct vhc_pci_dev *d = r->dev;
         char **c = r->cells;
 
-        c[COL_GROUP] = d->iommu_group >= 0 ? fmt("%d", d->iommu_group) : strdup("-");
+        c[COL_GROUP] = d->iommu_group >= 0 ? strprintf("%d", d->iommu_group) : strdup("-");
         c[COL_ADDRESS] = strdup(d->address);
-        c[COL_CLASS] = fmt("%04x", vhc_pci_class(d));
-        c[COL_ID] = fmt("%04x:%04x", d->vendor_id, d->device_id);
+        c[COL_CLASS] = strprintf("%04x", vhc_pci_class(d));
+        c[COL_ID] = strprintf("%04x:%04x", d->vendor_id, d->device_id);
         c[COL_VENDOR] = strdup(d->vendor_name ? d->vendor_name : "-");
         c[COL_DEVICE] = strdup(d->device_name ? d->device_name : "-");
         c[COL_DRIVER] = strdup(d->driver ? d->driver : "-");

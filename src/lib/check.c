@@ -49,23 +49,12 @@ static bool before_reboot(const struct checker *c) {
         return c->cmdline_error || c->not_live[0] || c->applied_since_boot;
 }
 
-_printf_(1, 2) static char *fmt(const char *f, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, f);
-        r = vasprintf(&s, f, ap);
-        va_end(ap);
-        return r < 0 ? NULL : s;
-}
-
 static char *str(const char *s) {
         return s ? strdup(s) : NULL;
 }
 
 /* Adds a result, taking message and hint (freed on failure too). A NULL
- * message (or a NULL hint on WARN/FAIL) is the OOM of the caller's fmt(). */
+ * message (or a NULL hint on WARN/FAIL) is the OOM of the caller's strprintf(). */
 static int add(struct checker *c, const char *id, enum vhc_check_status st, const char *title,
                const char *device, char *message, char *hint) {
         struct vhc_check_report *rep = c->rep;
@@ -100,11 +89,11 @@ static char *human_size(uint64_t b) {
         if (b == UINT64_MAX)
                 return strdup("unlimited");
         if (b >= GIB)
-                return b % GIB == 0 ? fmt("%" PRIu64 " GiB", b / GIB)
-                                    : fmt("%.1f GiB", (double)b / (double)GIB);
+                return b % GIB == 0 ? strprintf("%" PRIu64 " GiB", b / GIB)
+                                    : strprintf("%.1f GiB", (double)b / (double)GIB);
         if (b >= (UINT64_C(1) << 20))
-                return fmt("%" PRIu64 " MiB", b >> 20);
-        return fmt("%" PRIu64 " KiB", b >> 10);
+                return strprintf("%" PRIu64 " MiB", b >> 20);
+        return strprintf("%" PRIu64 " KiB", b >> 10);
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -258,7 +247,7 @@ static int prepare(struct checker *c) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
-                c->cmdline_error = fmt("%s: %s", vhc_path_abs(VHC_PATH_PROC_CMDLINE),
+                c->cmdline_error = strprintf("%s: %s", vhc_path_abs(VHC_PATH_PROC_CMDLINE),
                                        r == -EINVAL ? "unbalanced double quote" : strerror(-r));
                 if (!c->cmdline_error)
                         return -ENOMEM;
@@ -299,7 +288,7 @@ static int check_cpu(struct checker *c, const char *id) {
         const char *t = "CPU virtualization";
 
         if (!cpu)
-                return add(c, id, VHC_CHECK_FAIL, t, NULL, fmt("cannot read the CPU: %s", c->in->cpu_error),
+                return add(c, id, VHC_CHECK_FAIL, t, NULL, strprintf("cannot read the CPU: %s", c->in->cpu_error),
                            str("check that /proc is mounted"));
         if (cpu->vmx)
                 return add(c, id, VHC_CHECK_PASS, t, NULL, str("Intel VT-x (vmx)"), NULL);
@@ -307,7 +296,7 @@ static int check_cpu(struct checker *c, const char *id) {
                 return add(c, id, VHC_CHECK_PASS, t, NULL, str("AMD-V (svm)"), NULL);
         return add(
                 c, id, VHC_CHECK_FAIL, t, NULL,
-                fmt("no vmx or svm flag in /proc/cpuinfo (%s)", cpu->model_name[0] ? cpu->model_name : "?"),
+                strprintf("no vmx or svm flag in /proc/cpuinfo (%s)", cpu->model_name[0] ? cpu->model_name : "?"),
                 str("enable Intel VT-x or AMD SVM in the firmware setup (in a VM: nested virtualization)"));
 }
 
@@ -330,13 +319,13 @@ static int check_iommu_firmware(struct checker *c, const char *id) {
                         return -ENOMEM;
                 if (access(p, F_OK) == 0)
                         return add(c, id, VHC_CHECK_PASS, t, NULL,
-                                   fmt("ACPI %s table (%s)", tables[i].sig, tables[i].what), NULL);
+                                   strprintf("ACPI %s table (%s)", tables[i].sig, tables[i].what), NULL);
         }
         if (v == VHC_CPU_INTEL || v == VHC_CPU_AMD) {
                 size_t i = v == VHC_CPU_INTEL ? 0 : 1;
 
                 return add(c, id, VHC_CHECK_FAIL, t, NULL,
-                           fmt("no ACPI %s table: %s is off in the firmware or not supported", tables[i].sig,
+                           strprintf("no ACPI %s table: %s is off in the firmware or not supported", tables[i].sig,
                                tables[i].what),
                            str(tables[i].hint));
         }
@@ -354,15 +343,15 @@ static int check_kernel_args(struct checker *c, const char *id) {
                 return add(c, id, VHC_CHECK_PASS, t, NULL, str("none wanted (iommu = no in the config)"),
                            NULL);
         if (c->cmdline_error)
-                return add(c, id, VHC_CHECK_FAIL, t, NULL, fmt("cannot read %s", c->cmdline_error),
+                return add(c, id, VHC_CHECK_FAIL, t, NULL, strprintf("cannot read %s", c->cmdline_error),
                            str("check that /proc is mounted"));
         if (!c->not_live[0])
                 return add(c, id, VHC_CHECK_PASS, t, NULL,
-                           fmt("%s: on the running kernel's command line", wanted), NULL);
+                           strprintf("%s: on the running kernel's command line", wanted), NULL);
         if (c->next_boot)
                 return add(c, id, VHC_CHECK_WARN, t, NULL,
-                           fmt("%s: set for the next boot, not live yet", missing), str("reboot"));
-        return add(c, id, VHC_CHECK_FAIL, t, NULL, fmt("%s: not on the kernel command line", missing),
+                           strprintf("%s: set for the next boot, not live yet", missing), str("reboot"));
+        return add(c, id, VHC_CHECK_FAIL, t, NULL, strprintf("%s: not on the kernel command line", missing),
                    str("run 'virt-host-config apply', then reboot"));
 }
 
@@ -426,7 +415,7 @@ static int check_haswell_audio(struct checker *c, const char *id) {
         else
                 return 0;
         return add(c, id, VHC_CHECK_WARN, "Haswell HDMI/DP audio", NULL,
-                   fmt("%s (family 6, model %u) with intel_iommu=on %s: the integrated GPU's HDMI/DP audio "
+                   strprintf("%s (family 6, model %u) with intel_iommu=on %s: the integrated GPU's HDMI/DP audio "
                        "may fail (kernel bug 60769)",
                        cpu->model_name[0] ? cpu->model_name : "Intel Haswell", cpu->model, when),
                    str("if it does, send the host's sound to another device (analog, USB, another card); "
@@ -442,7 +431,7 @@ static int check_iommu_active(struct checker *c, const char *id) {
                 if (!units)
                         return -ENOMEM;
                 return add(c, id, VHC_CHECK_PASS, t, NULL,
-                           fmt("%zu IOMMU groups%s%s", c->n_groups, units[0] ? ", units: " : "", units),
+                           strprintf("%zu IOMMU groups%s%s", c->n_groups, units[0] ? ", units: " : "", units),
                            NULL);
         }
         if (!c->in->config->iommu)
@@ -486,14 +475,14 @@ static int remap_support(struct checker *c, enum support *ret, char **ret_why) {
                         return -ENOMEM;
                 if (access(amd, F_OK) == 0) {
                         *ret = SUPPORTED;
-                        *ret_why = fmt("every AMD-Vi IOMMU remaps interrupts (%s)", c->iommu_units[i]);
+                        *ret_why = strprintf("every AMD-Vi IOMMU remaps interrupts (%s)", c->iommu_units[i]);
                         return *ret_why ? 0 : -ENOMEM;
                 }
                 if (vhc_read_file(ecap, 64, &v, NULL) < 0)
                         continue;
                 /* VT-d extended capability register, bit 3: IR. */
                 *ret = strtoull(v, NULL, 16) & (1u << 3) ? SUPPORTED : UNSUPPORTED;
-                *ret_why = fmt("the extended capabilities of %s say so", c->iommu_units[i]);
+                *ret_why = strprintf("the extended capabilities of %s say so", c->iommu_units[i]);
                 return *ret_why ? 0 : -ENOMEM;
         }
         dmar = vhc_root_pathf(r, VHC_PATH_SYS_ACPI_TABLES, "DMAR");
@@ -567,9 +556,9 @@ static int check_interrupt_remapping(struct checker *c, const char *id) {
                 return r;
         if (s == SUPPORTED)
                 return add(c, id, VHC_CHECK_PASS, t, NULL,
-                           fmt("supported: %s%s", why, iommu_active(c) ? "" : "; on with the IOMMU"), NULL);
+                           strprintf("supported: %s%s", why, iommu_active(c) ? "" : "; on with the IOMMU"), NULL);
         if (s == UNSUPPORTED)
-                return add(c, id, VHC_CHECK_FAIL, t, NULL, fmt("not supported: %s", why),
+                return add(c, id, VHC_CHECK_FAIL, t, NULL, strprintf("not supported: %s", why),
                            str("enable interrupt remapping (x2APIC) in the firmware setup, or accept the "
                                "risk with "
                                "vfio_iommu_type1.allow_unsafe_interrupts=1"));
@@ -649,7 +638,7 @@ static int check_group_viable(struct checker *c, const char *id, const struct vh
                 if (m == d || m->iommu_group != d->iommu_group || vhc_pci_is_bridge(m) ||
                     for_passthrough(p, m) || !host_driver(m->driver))
                         continue;
-                n = fmt("%s%s%s (%s)", strempty(mates), mates ? ", " : "", m->address, m->driver);
+                n = strprintf("%s%s%s (%s)", strempty(mates), mates ? ", " : "", m->address, m->driver);
                 if (!n)
                         return -ENOMEM;
                 free(mates);
@@ -662,10 +651,10 @@ static int check_group_viable(struct checker *c, const char *id, const struct vh
                 if (l->devs[j].iommu_group == d->iommu_group)
                         bad[j] = true;
         r = add(c, id, VHC_CHECK_FAIL, "IOMMU groups", d->address,
-                fmt("%s: IOMMU group %d is not viable: a host driver holds %s, and vfio refuses the group "
+                strprintf("%s: IOMMU group %d is not viable: a host driver holds %s, and vfio refuses the group "
                     "while it does",
                     d->address, d->iommu_group, mates),
-                fmt("put the card in a slot with a group of its own, or give the host's devices in it to "
+                strprintf("put the card in a slot with a group of its own, or give the host's devices in it to "
                     "vfio-pci too, losing them on the host ('driverctl set-override %s vfio-pci')",
                     first));
         return r < 0 ? r : 1;
@@ -681,10 +670,10 @@ static int check_iommu_groups(struct checker *c, const char *id) {
 
         if (!l)
                 return add(c, id, VHC_CHECK_FAIL, t, NULL,
-                           fmt("cannot read the PCI devices: %s", c->in->pci_error),
+                           strprintf("cannot read the PCI devices: %s", c->in->pci_error),
                            str("check that sysfs is mounted"));
         if (!p)
-                return add(c, id, VHC_CHECK_FAIL, t, NULL, fmt("no isolation plan: %s", c->in->plan_error),
+                return add(c, id, VHC_CHECK_FAIL, t, NULL, strprintf("no isolation plan: %s", c->in->plan_error),
                            str("fix 'isolate' in the config (see 'virt-host-config list')"));
         if (!l->groups_known)
                 return add(c, id, VHC_CHECK_WARN, t, NULL,
@@ -711,7 +700,7 @@ static int check_iommu_groups(struct checker *c, const char *id) {
                 if (en->action != VHC_ACTION_KEEP || !wanted_by_config(c, en->dev) || (k < l->n && bad[k]))
                         continue;
                 r = add(c, id, VHC_CHECK_WARN, t, en->dev->address,
-                        fmt("%s: %s", en->dev->address, en->reason),
+                        strprintf("%s: %s", en->dev->address, en->reason),
                         str("put the card in a slot with a group of its own (often the CPU's x16 slot), or "
                             "enable "
                             "ACS in the firmware setup"));
@@ -723,9 +712,9 @@ static int check_iommu_groups(struct checker *c, const char *id) {
                 return 0;
         if (vhc_plan_count_isolated(p) == 0)
                 return add(c, id, VHC_CHECK_PASS, t, NULL,
-                           fmt("%zu groups; no device to isolate", c->n_groups), NULL);
+                           strprintf("%zu groups; no device to isolate", c->n_groups), NULL);
         return add(c, id, VHC_CHECK_PASS, t, NULL,
-                   fmt("%zu groups; those of the isolated devices hold no other device but bridges",
+                   strprintf("%zu groups; those of the isolated devices hold no other device but bridges",
                        c->n_groups),
                    NULL);
 }
@@ -738,12 +727,12 @@ static int check_vfio_modules(struct checker *c, const char *id) {
 
         if (!k)
                 return add(c, id, VHC_CHECK_FAIL, t, NULL,
-                           fmt("cannot read the kernel modules: %s", c->in->kmod_error),
+                           strprintf("cannot read the kernel modules: %s", c->in->kmod_error),
                            str("install the running kernel's modules (kernel-modules-core on Fedora)"));
         for (size_t i = 0; i < ELEMENTSOF(mods); i++) {
                 enum vhc_kmod_avail a = vhc_kmod_available(k, mods[i]);
                 char **s = a == VHC_KMOD_MISSING ? &missing : &found;
-                char *n = fmt("%s%s%s%s", strempty(*s), *s ? ", " : "", mods[i],
+                char *n = strprintf("%s%s%s%s", strempty(*s), *s ? ", " : "", mods[i],
                               a == VHC_KMOD_BUILTIN ? " (built in)" : "");
 
                 if (!n)
@@ -753,10 +742,10 @@ static int check_vfio_modules(struct checker *c, const char *id) {
         }
         if (missing)
                 return add(c, id, VHC_CHECK_FAIL, t, NULL,
-                           fmt("missing from kernel %s: %s", strempty(vhc_kmod_release(k)), missing),
+                           strprintf("missing from kernel %s: %s", strempty(vhc_kmod_release(k)), missing),
                            str("install the kernel's modules (kernel-modules-core on Fedora)"));
         return add(c, id, VHC_CHECK_PASS, t, NULL,
-                   fmt("%s (kernel %s)", found, strempty(vhc_kmod_release(k))), NULL);
+                   strprintf("%s (kernel %s)", found, strempty(vhc_kmod_release(k))), NULL);
 }
 
 static int check_kvm_group(struct checker *c, const char *id) {
@@ -771,7 +760,7 @@ static int check_kvm_group(struct checker *c, const char *id) {
                 return r;
         if (r < 0)
                 return add(c, id, VHC_CHECK_FAIL, t, NULL,
-                           fmt("cannot read %s: %s", vhc_path_abs(VHC_PATH_ETC_GROUP), strerror(-r)),
+                           strprintf("cannot read %s: %s", vhc_path_abs(VHC_PATH_ETC_GROUP), strerror(-r)),
                            str("check the file's permissions"));
         for (const char *l = text; *l;) {
                 size_t n = strcspn(l, "\n");
@@ -788,7 +777,7 @@ static int check_kvm_group(struct checker *c, const char *id) {
                         if (members)
                                 *members++ = '\0';
                         return add(c, id, VHC_CHECK_PASS, t, NULL,
-                                   fmt("kvm (gid %s)%s%s", gid[0] ? gid : "?",
+                                   strprintf("kvm (gid %s)%s%s", gid[0] ? gid : "?",
                                        members && members[0] ? ", members: " : ", no members",
                                        members && members[0] ? members : ""),
                                    NULL);
@@ -796,7 +785,7 @@ static int check_kvm_group(struct checker *c, const char *id) {
                 l += n + (l[n] == '\n');
         }
         return add(c, id, VHC_CHECK_FAIL, t, NULL,
-                   fmt("no group kvm in %s", vhc_path_abs(VHC_PATH_ETC_GROUP)),
+                   strprintf("no group kvm in %s", vhc_path_abs(VHC_PATH_ETC_GROUP)),
                    str("create it: systemd-sysusers does on Fedora, or 'groupadd -r kvm'"));
 }
 
@@ -873,7 +862,7 @@ static int read_limits(const struct vhc_root *r, char ***ret_texts, char ***ret_
         if (k == -ENOMEM)
                 return k;
         for (size_t i = 0; k >= 0 && files[i]; i++)
-                if (strv_consume(&abs, fmt("%s/%s", vhc_path_abs(VHC_PATH_LIMITS_D), files[i])) < 0)
+                if (strv_consume(&abs, strprintf("%s/%s", vhc_path_abs(VHC_PATH_LIMITS_D), files[i])) < 0)
                         return -ENOMEM;
         for (size_t i = 0; abs[i]; i++) {
                 _cleanup_free_ char *path = vhc_root_join(r, abs[i]), *text = NULL;
@@ -907,7 +896,7 @@ static int memlock_wanted(struct checker *c, uint64_t *ret_need, uint64_t *ret_r
                 _cleanup_free_ char *h = human_size(cf->memlock_bytes);
 
                 *ret_need = cf->memlock_bytes;
-                *ret_what = h ? fmt("memlock = %s", h) : NULL;
+                *ret_what = h ? strprintf("memlock = %s", h) : NULL;
                 break;
         }
         case VHC_MEMLOCK_AUTO:
@@ -928,9 +917,9 @@ static int check_memlock(struct checker *c, const char *id) {
 
         if (!m.soft_set && !m.hard_set)
                 return add(c, id, VHC_CHECK_WARN, t, NULL,
-                           fmt("no memlock line for @kvm in %s or %s/*.conf: the default of 8 MiB applies",
+                           strprintf("no memlock line for @kvm in %s or %s/*.conf: the default of 8 MiB applies",
                                vhc_path_abs(VHC_PATH_LIMITS_MAIN), vhc_path_abs(VHC_PATH_LIMITS_D)),
-                           fmt("run 'virt-host-config apply' (it writes %s)",
+                           strprintf("run 'virt-host-config apply' (it writes %s)",
                                vhc_path_abs(VHC_PATH_LIMITS_CONF)));
         r = memlock_wanted(c, &need, &ram, &what);
         if (r < 0)
@@ -941,19 +930,19 @@ static int check_memlock(struct checker *c, const char *id) {
                 return -ENOMEM;
         if (eff < need)
                 return add(c, id, VHC_CHECK_WARN, t, NULL,
-                           fmt("@kvm may lock %s (%s), less than %s (%s)", have,
+                           strprintf("@kvm may lock %s (%s), less than %s (%s)", have,
                                strempty(m.soft_set ? m.soft_from : m.hard_from), need_s, what),
                            str("run 'virt-host-config apply', or raise the limit in the file named"));
         if (eff < MEMLOCK_FLOOR && (ram == 0 || ram > eff))
                 return add(
                         c, id, VHC_CHECK_WARN, t, NULL,
-                        fmt("@kvm may lock %s (%s), less than 10 GiB: a larger guest with a device passed "
+                        strprintf("@kvm may lock %s (%s), less than 10 GiB: a larger guest with a device passed "
                             "through will not start",
                             have, strempty(m.soft_set ? m.soft_from : m.hard_from)),
                         str("set memlock = auto or 10G or more in the config and run 'virt-host-config "
                             "apply'"));
         return add(c, id, VHC_CHECK_PASS, t, NULL,
-                   fmt("@kvm may lock %s (%s)", have, strempty(m.soft_set ? m.soft_from : m.hard_from)),
+                   strprintf("@kvm may lock %s (%s)", have, strempty(m.soft_set ? m.soft_from : m.hard_from)),
                    NULL);
 }
 
@@ -972,7 +961,7 @@ static int largest_guest(const struct vhc_root *r, uint64_t *ret_bytes, char **r
         if (k < 0)
                 return k == -ENOMEM ? k : 0;
         for (size_t i = 0; files[i]; i++) {
-                _cleanup_free_ char *abs = fmt("%s/%s", vhc_path_abs(VHC_PATH_LIBVIRT_QEMU_DIR), files[i]),
+                _cleanup_free_ char *abs = strprintf("%s/%s", vhc_path_abs(VHC_PATH_LIBVIRT_QEMU_DIR), files[i]),
                                     *path = NULL, *text = NULL, *name = NULL;
                 struct vhc_err e = {};
                 uint64_t bytes;
@@ -1020,7 +1009,7 @@ static int check_memlock_guests(struct checker *c, const char *id) {
                                      : "the kernel's default";
         if (c->memlock_eff >= bytes)
                 return add(c, id, VHC_CHECK_PASS, t, NULL,
-                           fmt("the largest guest, '%s', has %s of RAM: within the %s @kvm may lock", guest,
+                           strprintf("the largest guest, '%s', has %s of RAM: within the %s @kvm may lock", guest,
                                size, have),
                            NULL);
         r = memlock_wanted(c, &need, &ram, &what);
@@ -1029,11 +1018,11 @@ static int check_memlock_guests(struct checker *c, const char *id) {
         /* libvirt gives QEMU the guest's RAM and 1 GiB more for a guest with a host device. */
         return add(
                 c, id, VHC_CHECK_WARN, t, NULL,
-                fmt("guest '%s' has %s of RAM, more than the %s @kvm may lock (%s): run by a member of kvm "
+                strprintf("guest '%s' has %s of RAM, more than the %s @kvm may lock (%s): run by a member of kvm "
                     "with a device passed through, it cannot start",
                     guest, size, have, strempty(from)),
-                need >= bytes ? fmt("run 'virt-host-config apply' (%s)", what)
-                              : fmt("set memlock = %" PRIu64 "G (or unlimited) in the config, then run "
+                need >= bytes ? strprintf("run 'virt-host-config apply' (%s)", what)
+                              : strprintf("set memlock = %" PRIu64 "G (or unlimited) in the config, then run "
                                     "'virt-host-config apply'",
                                     (bytes + GIB - 1) / GIB + 1));
 }
@@ -1104,7 +1093,7 @@ static int find_ovmf_descriptor(const struct vhc_root *r, char **ret_code, char 
         qsort(all, strv_length(all), sizeof(char *), cmp_str);
         for (size_t i = 0; all[i]; i++)
                 for (size_t d = 0; dirs[d] != _VHC_PATH_MAX; d++) {
-                        _cleanup_free_ char *abs = fmt("%s/%s", vhc_path_abs(dirs[d]), all[i]), *p = NULL,
+                        _cleanup_free_ char *abs = strprintf("%s/%s", vhc_path_abs(dirs[d]), all[i]), *p = NULL,
                                             *code = NULL;
                         struct stat st;
 
@@ -1134,13 +1123,13 @@ static int check_ovmf(struct checker *c, const char *id) {
         if (r < 0)
                 return r;
         if (r > 0)
-                return add(c, id, VHC_CHECK_PASS, t, NULL, fmt("%s (%s)", code, desc), NULL);
+                return add(c, id, VHC_CHECK_PASS, t, NULL, strprintf("%s (%s)", code, desc), NULL);
         /* The files without Secure Boot are what every edk2-ovmf package has. */
         for (const struct vhc_ovmf_path *o = vhc_path_ovmf(); o->code; o++)
                 if (!o->secure_boot && exists_in_root(c->in->root, o->code))
                         return add(
                                 c, id, VHC_CHECK_WARN, t, NULL,
-                                fmt("%s, but no firmware descriptor in %s: libvirt cannot pick it by itself",
+                                strprintf("%s, but no firmware descriptor in %s: libvirt cannot pick it by itself",
                                     o->code, vhc_path_abs(VHC_PATH_QEMU_FIRMWARE_USR)),
                                 str("install edk2-ovmf, which ships the descriptors"));
         return add(c, id, VHC_CHECK_FAIL, t, NULL, str("no UEFI firmware for x86_64 guests"),
@@ -1188,12 +1177,12 @@ static char *driver_desc(const struct checker *c, const char *drv, bool *ret_bui
         mod = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
         if (c->in->kmod && vhc_kmod_available(c->in->kmod, mod) == VHC_KMOD_BUILTIN) {
                 *ret_builtin = true;
-                return fmt("%s (built into the kernel)", drv);
+                return strprintf("%s (built into the kernel)", drv);
         }
         /* The kernel's rule for parameter names holds for module names: '-' is '_'. */
         if (vhc_cmdline_same_key(mod, drv))
                 return strdup(drv);
-        return fmt("%s (module %s)", drv, mod);
+        return strprintf("%s (module %s)", drv, mod);
 }
 
 static bool vfio_pci_bound(const struct vhc_pci_list *l) {
@@ -1232,7 +1221,7 @@ static int binding_after_boot(struct checker *c, const char *id, const char *tit
                 return add(c, id, VHC_CHECK_WARN, title, a,
                            str("bound to no driver, and driver_override is unset: the udev rule did not "
                                "run for it at boot"),
-                           fmt("regenerate the initramfs ('dracut -f') and reboot; 'udevadm test %s/%s' "
+                           strprintf("regenerate the initramfs ('dracut -f') and reboot; 'udevadm test %s/%s' "
                                "shows whether the rule matches",
                                dev_dir, a));
         }
@@ -1241,28 +1230,28 @@ static int binding_after_boot(struct checker *c, const char *id, const char *tit
                 return -ENOMEM;
         if (ov && streq(ov, "vfio-pci"))
                 return add(c, id, VHC_CHECK_WARN, title, a,
-                           fmt("bound to %s, although driver_override says vfio-pci: %s, and the udev "
+                           strprintf("bound to %s, although driver_override says vfio-pci: %s, and the udev "
                                "rule's unbind did not move it",
                                desc,
                                builtin ? "the driver took it before any rule ran"
                                        : "the driver took it before the rule set the override"),
-                           fmt("'driverctl set-override %s vfio-pci' moves it now and at every boot; "
+                           strprintf("'driverctl set-override %s vfio-pci' moves it now and at every boot; "
                                "'journalctl -b -u systemd-udevd' may say why the unbind failed",
                                a));
         if (ov)
                 return add(c, id, VHC_CHECK_WARN, title, a,
-                           fmt("bound to %s: driver_override says %s, set by another tool (driverctl, "
+                           strprintf("bound to %s: driver_override says %s, set by another tool (driverctl, "
                                "libvirt)",
                                desc, ov),
-                           fmt("'driverctl unset-override %s' hands it back to the rule at the next boot; "
+                           strprintf("'driverctl unset-override %s' hands it back to the rule at the next boot; "
                                "'driverctl set-override %s vfio-pci' moves it now",
                                a, a));
         /* libvirt's managed hostdevs go back to the host driver, override cleared, when the guest stops. */
         return add(c, id, VHC_CHECK_WARN, title, a,
-                   fmt("bound to %s, and driver_override is unset: the udev rule did not run for it at "
+                   strprintf("bound to %s, and driver_override is unset: the udev rule did not run for it at "
                        "boot, or libvirt gave it back to the host when a guest stopped",
                        desc),
-                   fmt("'driverctl set-override %s vfio-pci' moves it now; if no guest ran since the boot, "
+                   strprintf("'driverctl set-override %s vfio-pci' moves it now; if no guest ran since the boot, "
                        "regenerate the initramfs ('dracut -f') and reboot ('udevadm test %s/%s' shows "
                        "whether the rule matches)",
                        a, dev_dir, a));
@@ -1290,8 +1279,8 @@ static int check_binding(struct checker *c, const char *id) {
 
                 if (p->entries[i].action != VHC_ACTION_ISOLATE)
                         continue;
-                title = fmt("%s on vfio-pci", d->address);
-                now = d->driver ? fmt("bound to %s", d->driver) : strdup("bound to no driver");
+                title = strprintf("%s on vfio-pci", d->address);
+                now = d->driver ? strprintf("bound to %s", d->driver) : strdup("bound to no driver");
                 if (!title || !now)
                         return -ENOMEM;
                 if (d->driver && streq(d->driver, "vfio-pci"))
@@ -1299,11 +1288,11 @@ static int check_binding(struct checker *c, const char *id) {
                 else if (before_reboot(c))
                         r = add(c, id, VHC_CHECK_WARN, title, d->address,
                                 c->in->applied
-                                        ? fmt("%s now; vfio-pci takes it at the next boot", now)
-                                        : fmt("%s; vfio-pci takes it after 'apply' and a reboot", now),
+                                        ? strprintf("%s now; vfio-pci takes it at the next boot", now)
+                                        : strprintf("%s; vfio-pci takes it after 'apply' and a reboot", now),
                                 str(apply_hint));
                 else if (!c->in->applied)
-                        r = add(c, id, VHC_CHECK_FAIL, title, d->address, fmt("%s: not applied yet", now),
+                        r = add(c, id, VHC_CHECK_FAIL, title, d->address, strprintf("%s: not applied yet", now),
                                 str(apply_hint));
                 else
                         r = binding_after_boot(c, id, title, d);
@@ -1327,14 +1316,14 @@ static int check_nvidia_audio(struct checker *c, const char *id) {
                 if (p->entries[i].action != VHC_ACTION_ISOLATE || d->vendor_id != 0x10de ||
                     vhc_pci_class(d) != 0x0403)
                         continue;
-                title = fmt("%s HDMI audio", d->address);
+                title = strprintf("%s HDMI audio", d->address);
                 if (!title)
                         return -ENOMEM;
                 r = add(c, id, VHC_CHECK_INFO, title, d->address,
-                        fmt("NVIDIA HDMI audio (10de:%04x) goes to the guest: its Windows driver uses "
+                        strprintf("NVIDIA HDMI audio (10de:%04x) goes to the guest: its Windows driver uses "
                             "line-based interrupts unless told otherwise, and the sound stutters",
                             d->device_id),
-                        fmt("in the Windows guest, set the DWORD MSISupported=1 in "
+                        strprintf("in the Windows guest, set the DWORD MSISupported=1 in "
                             "HKLM\\SYSTEM\\CurrentControlSet\\Enum\\PCI\\VEN_10DE&DEV_%04X*\\*\\"
                             "Device Parameters\\Interrupt Management\\MessageSignaledInterruptProperties "
                             "(or with an MSI utility); restart the guest",

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "strv.h"
 
 char **strv_free(char **l) {
@@ -73,4 +76,15 @@ int strv_split_ws(const char *s, char ***ret) {
         }
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+char *strprintf(const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        return r < 0 ? NULL : s;
 }

@@ -18,3 +18,6 @@ bool strv_contains(char *const *l, const char *s);
 char **strv_copy(char *const *l);
 /* Splits on spaces and tabs; no quoting. */
 int strv_split_ws(const char *s, char ***ret);
+
+/* One formatted string, newly allocated; NULL on OOM. */
+char *strprintf(const char *fmt, ...) _printf_(1, 2);
