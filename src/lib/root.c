@@ -173,81 +173,109 @@ char *vhc_root_pathf(const struct vhc_root *r, enum vhc_path p, const char *fmt,
         return s;
 }
 
-/* Folds "." and ".." lexically; ".." never climbs above "/". The result is
- * absolute; it is no longer than path when path starts with "/". */
-static void normalize(char *path) {
-        char *out = path, *in = path;
+/* Appends "/" and n bytes of c to *done (a resolved path, "" for the root). */
+static int append_component(char **done, const char *c, size_t n) {
+        char *s;
 
-        while (*in) {
-                size_t n;
-
-                while (*in == '/')
-                        in++;
-                n = strcspn(in, "/");
-                if (n == 0)
-                        break;
-                if (n == 1 && in[0] == '.') {
-                } else if (n == 2 && in[0] == '.' && in[1] == '.') {
-                        while (out > path && *--out != '/')
-                                ;
-                } else {
-                        *out++ = '/';
-                        memmove(out, in, n);
-                        out += n;
-                }
-                in += n;
-        }
-        if (out == path)
-                *out++ = '/';
-        *out = '\0';
+        if (asprintf(&s, "%s/%.*s", *done, (int)n, c) < 0)
+                return -ENOMEM;
+        free(*done);
+        *done = s;
+        return 0;
 }
 
+/* One component at a time, as the kernel walks a path, so that a link in
+ * the middle ("/etc/x" where /etc is a link) is followed inside the root too,
+ * and ".." after a link leaves the link's target. */
 int vhc_root_resolve(const struct vhc_root *r, const char *abs, char **ret) {
-        _cleanup_free_ char *cur = NULL;
+        _cleanup_free_ char *todo = strdup(abs), *done = strdup("");
+        bool via_final_link = false; /* the rest of todo is the target of the path's last link */
+        unsigned links = 0;
+        size_t pos = 0;
 
-        /* normalize() works in place and makes the path absolute: given a
-         * leading slash it never grows ("etc" would become "/etc"). */
-        if (asprintf(&cur, "/%s", abs) < 0)
+        if (!todo || !done)
                 return -ENOMEM;
-        normalize(cur);
-        for (int i = 0; i < 40; i++) {
-                _cleanup_free_ char *full = vhc_root_join(r, cur);
+        for (;;) {
+                _cleanup_free_ char *full = NULL, *cand = NULL, *next = NULL;
                 char target[PATH_MAX];
+                const char *c, *rest;
                 struct stat st;
-                ssize_t n;
-                char *next;
+                size_t n;
+                ssize_t k;
 
+                c = todo + pos + strspn(todo + pos, "/");
+                n = strcspn(c, "/");
+                if (n == 0)
+                        break;
+                rest = c + n;
+                pos = (size_t)(rest - todo);
+                if (n == 1 && c[0] == '.')
+                        continue;
+                if (n == 2 && c[0] == '.' && c[1] == '.') {
+                        char *slash = strrchr(done, '/');
+
+                        if (slash)
+                                *slash = '\0'; /* never above the root */
+                        continue;
+                }
+                if (asprintf(&cand, "%s/%.*s", done, (int)n, c) < 0)
+                        return -ENOMEM;
+                full = vhc_root_join(r, cand);
                 if (!full)
                         return -ENOMEM;
                 if (lstat(full, &st) < 0) {
-                        if (errno == ENOENT && i == 0) {
-                                *ret = TAKE_PTR(cur);
-                                return 0;
+                        if (errno != ENOENT || via_final_link)
+                                return negative_errno();
+                        /* Not there: the path itself, from here on as written. */
+                        free(done);
+                        done = TAKE_PTR(cand);
+                        for (;;) {
+                                c = todo + pos + strspn(todo + pos, "/");
+                                n = strcspn(c, "/");
+                                if (n == 0)
+                                        break;
+                                pos = (size_t)(c + n - todo);
+                                if (n == 2 && c[0] == '.' && c[1] == '.') {
+                                        char *slash = strrchr(done, '/');
+
+                                        if (slash)
+                                                *slash = '\0';
+                                } else if (!(n == 1 && c[0] == '.') && append_component(&done, c, n) < 0)
+                                        return -ENOMEM;
                         }
-                        return negative_errno();
+                        break;
                 }
                 if (!S_ISLNK(st.st_mode)) {
-                        *ret = TAKE_PTR(cur);
-                        return 0;
+                        if (rest[strspn(rest, "/")] != '\0' && !S_ISDIR(st.st_mode))
+                                return -ENOTDIR;
+                        free(done);
+                        done = TAKE_PTR(cand);
+                        continue;
                 }
-                n = readlink(full, target, sizeof(target) - 1);
-                if (n < 0)
+                if (++links > 40)
+                        return -ELOOP;
+                k = readlink(full, target, sizeof(target) - 1);
+                if (k < 0)
                         return negative_errno();
-                target[n] = '\0';
+                target[k] = '\0';
+                if (rest[strspn(rest, "/")] == '\0')
+                        via_final_link = true;
+                /* An absolute target starts again from the root; a relative one
+                 * from the link's directory, which done already is. */
                 if (target[0] == '/')
-                        next = strdup(target);
-                else {
-                        char *slash = strrchr(cur, '/');
-
-                        *slash = '\0';
-                        if (asprintf(&next, "%s/%s", cur, target) < 0)
-                                next = NULL;
-                }
-                if (!next)
+                        done[0] = '\0';
+                if (asprintf(&next, "%s%s", target, rest) < 0)
                         return -ENOMEM;
-                normalize(next);
-                free(cur);
-                cur = next;
+                free(todo);
+                todo = TAKE_PTR(next);
+                pos = 0;
         }
-        return -ELOOP;
+        if (!done[0]) {
+                free(done);
+                done = strdup("/");
+                if (!done)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(done);
+        return 0;
 }

@@ -104,9 +104,11 @@ char *vhc_root_pathf(const struct vhc_root *r, enum vhc_path p, const char *fmt,
 /* An absolute path of the machine (as a state record holds it) on this machine. */
 char *vhc_root_join(const struct vhc_root *r, const char *abs);
 
-/* Follows symlinks at the end of abs (a path as the machine sees it), taking
- * absolute link targets relative to the root, as the machine would. Returns
- * the resolved path as the machine sees it; -ENOENT for a dangling link,
- * -ELOOP after 40 links. ".." never climbs above the root, and a path
- * without a leading "/" is taken from the root too. */
+/* Follows the symlinks of abs (a path as the machine sees it), in every
+ * component as the kernel does, taking absolute link targets relative to the
+ * root, as the machine would. Returns the resolved path as the machine sees
+ * it; a path that does not exist (not through a dangling link) is returned
+ * as written from where it stops existing; -ENOENT for a dangling link,
+ * -ENOTDIR for a file in the middle, -ELOOP after 40 links. ".." never climbs
+ * above the root, and a path without a leading "/" is taken from the root too. */
 int vhc_root_resolve(const struct vhc_root *r, const char *abs, char **ret);

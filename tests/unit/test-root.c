@@ -259,6 +259,8 @@ static void test_resolve(void **state) {
         link_to("sbin/loop2", "/sbin/loop1");
         link_to("sbin/self", "self");
         link_to("sbin/dir", "/usr/sbin");
+        link_to("etc/mid", "/usr");
+        link_to("etc/deep", "/usr/sbin");
         /* The test's own file exists on the host, not under the root. */
         assert_true(asprintf(&outside, "%s/usr/sbin/tool", tmp) > 0);
         link_to("sbin/outside", outside);
@@ -284,12 +286,20 @@ static void test_resolve(void **state) {
         resolves(r, "", "/");
         /* Not there at all (not a link): the path itself. */
         resolves(r, "/etc/not-there", "/etc/not-there");
+        resolves(r, "/etc/not-there/../x/./y", "/etc/x/y");
+        /* Links in the middle of the path are followed inside the root too,
+         * and ".." after one leaves its target, as the kernel has it. */
+        resolves(r, "/etc/mid/sbin/tool", "/usr/sbin/tool");
+        resolves(r, "/sbin/dir/tool", "/usr/sbin/tool");
+        resolves(r, "/etc/deep/../sbin/tool", "/usr/sbin/tool");
+        resolves(r, "/etc/mid/sbin/not-there", "/usr/sbin/not-there");
 
         fails(r, "/sbin/dangling", -ENOENT);
         fails(r, "/sbin/dangling-rel", -ENOENT);
         fails(r, "/sbin/outside", -ENOENT);
         fails(r, "/sbin/loop1", -ELOOP);
         fails(r, "/sbin/self", -ELOOP);
+        fails(r, "/usr/sbin/tool/x", -ENOTDIR);
 
         /* On the running system the same links lead where the host says. */
         assert_true(asprintf(&host_link, "%s/sbin/rel", tmp) > 0);
