@@ -332,7 +332,6 @@ static int join_args(char *const *args, const char *option, char **ret) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0;
         FILE *f;
-        bool bad;
 
         *ret = NULL;
         if (strv_length(args) == 0)
@@ -343,11 +342,7 @@ static int join_args(char *const *args, const char *option, char **ret) {
         fputs(option, f);
         for (size_t i = 0; args[i]; i++)
                 fprintf(f, "%s%s", i > 0 ? " " : "", args[i]);
-        bad = ferror(f);
-        if (fclose(f) != 0 || bad)
-                return -ENOMEM;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return vhc_memstream_finish(f, &buf, ret);
 }
 
 static int args_phrase(char *const *added, char *const *removed, char **ret) {

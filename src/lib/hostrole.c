@@ -982,7 +982,7 @@ int vhc_regen_marker_read(const struct vhc_root *r, struct vhc_regen_need *ret, 
 }
 
 int vhc_regen_marker_add(const struct vhc_root *r, const struct vhc_regen_need *add, struct vhc_err *e) {
-        _cleanup_free_ char *path = vhc_root_path(r, VHC_PATH_REGEN_MARKER), *text = NULL;
+        _cleanup_free_ char *path = vhc_root_path(r, VHC_PATH_REGEN_MARKER), *buf = NULL, *text = NULL;
         _cleanup_strv_free_ char **dirs = NULL;
         _cleanup_(vhc_regen_need_done) struct vhc_regen_need n = {};
         size_t size = 0;
@@ -1005,7 +1005,7 @@ int vhc_regen_marker_add(const struct vhc_root *r, const struct vhc_regen_need *
         if (k < 0)
                 return k;
 
-        f = open_memstream(&text, &size);
+        f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
         if (n.flags & VHC_REGEN_BOOTLOADER)
@@ -1018,8 +1018,9 @@ int vhc_regen_marker_add(const struct vhc_root *r, const struct vhc_regen_need *
         for (size_t i = 0; n.removed && n.removed[i]; i++)
                 if (!strv_contains(n.added, n.removed[i]) || strv_contains(add->removed, n.removed[i]))
                         fprintf(f, "remove %s\n", n.removed[i]);
-        if (fclose(f) != 0)
-                return -ENOMEM;
+        k = vhc_memstream_finish(f, &buf, &text);
+        if (k < 0)
+                return k;
 
         k = missing_dirs(r, vhc_path_abs(VHC_PATH_RPM_STATE_DIR), &dirs);
         for (size_t i = 0; k >= 0 && dirs && dirs[i]; i++) {
@@ -1028,7 +1029,7 @@ int vhc_regen_marker_add(const struct vhc_root *r, const struct vhc_regen_need *
         }
         if (k < 0)
                 return vhc_err_set(e, k, path, 0, "cannot create its directory: %s", strerror(-k));
-        k = vhc_write_file_atomic(path, text, size, 0644, NULL);
+        k = vhc_write_file_atomic(path, text, strlen(text), 0644, NULL);
         if (k < 0)
                 return vhc_err_set(e, k, path, 0, "cannot write: %s", strerror(-k));
         return 0;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "initramfs-tools.h"
+#include "fileio.h"
 #include "render.h"
 
 int vhc_render_initramfs_tools_hook(const struct vhc_plan *p, const char *udev_rule_abs, char **ret) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0;
         FILE *f;
-        bool bad;
 
         if (!udev_rule_abs || udev_rule_abs[0] != '/' ||
             strpbrk(udev_rule_abs, " \t\n\"'`$\\;&|<>()*?[]{}~#"))
@@ -41,12 +41,5 @@ int vhc_render_initramfs_tools_hook(const struct vhc_plan *p, const char *udev_r
               "mkdir -p \"${DESTDIR}/etc/udev/rules.d\"\n",
               f);
         fprintf(f, "cp -p %s \"${DESTDIR}/etc/udev/rules.d/\"\n", udev_rule_abs);
-        bad = ferror(f);
-        if (fclose(f) != 0 || bad) {
-                free(buf);
-                buf = NULL;
-                return -ENOMEM;
-        }
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return vhc_memstream_finish(f, &buf, ret);
 }

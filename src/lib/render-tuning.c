@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "render-tuning.h"
+#include "fileio.h"
 #include "render.h"
 
 static bool only_chars(const char *s, const char *allowed) {
@@ -167,18 +168,6 @@ static const char body[] =
         "esac\n"
         "exit 0\n";
 
-static int finish(FILE *f, char **buf, char **ret) {
-        bool bad = ferror(f);
-
-        if (fclose(f) != 0 || bad) {
-                free(*buf);
-                *buf = NULL;
-                return -ENOMEM;
-        }
-        *ret = TAKE_PTR(*buf);
-        return 0;
-}
-
 int vhc_render_qemu_hook(const struct vhc_hook_tuning *h, char **ret) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0;
@@ -216,5 +205,5 @@ int vhc_render_qemu_hook(const struct vhc_hook_tuning *h, char **ret) {
         fprintf(f, "host_cpus=%s\n", h->host_cpus ? h->host_cpus : "");
         fprintf(f, "sys_cpu=%s\nrun=%s\n\n", h->sys_cpu_abs, h->run_dir_abs);
         fputs(body, f);
-        return finish(f, &buf, ret);
+        return vhc_memstream_finish(f, &buf, ret);
 }

@@ -1,22 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <inttypes.h>
 
+#include "fileio.h"
 #include "render.h"
 #include "strv.h"
 
 /* The texts are built with open_memstream(): a failed write sets the stream's
- * error flag, checked once at the end. */
-static int finish(FILE *f, char **buf, char **ret) {
-        bool bad = ferror(f);
-
-        if (fclose(f) != 0 || bad) {
-                free(*buf);
-                *buf = NULL;
-                return -ENOMEM;
-        }
-        *ret = TAKE_PTR(*buf);
-        return 0;
-}
+ * error flag, checked once at the end (vhc_memstream_finish). */
 
 static int cmp_entry_address(const void *a, const void *b) {
         const struct vhc_plan_entry *const *x = a, *const *y = b;
@@ -112,7 +102,7 @@ int vhc_render_udev_rule(const struct vhc_plan *p, char **ret) {
               f);
         for (size_t i = 0; i < n; i++)
                 render_udev_device(f, sorted[i]->dev);
-        return finish(f, &buf, ret);
+        return vhc_memstream_finish(f, &buf, ret);
 }
 
 /* A module name as modprobe compares it: '-' and '_' are the same. */
@@ -179,7 +169,7 @@ int vhc_render_modprobe(char *const *drivers, char **ret) {
               f);
         for (size_t i = 0; i < n; i++)
                 fprintf(f, "softdep %s pre: vfio-pci\n", names[i]);
-        return finish(f, &buf, ret);
+        return vhc_memstream_finish(f, &buf, ret);
 }
 
 int vhc_render_dracut(const struct vhc_plan *p, const char *udev_rule_abs, char **ret) {
@@ -205,7 +195,7 @@ int vhc_render_dracut(const struct vhc_plan *p, const char *udev_rule_abs, char 
               "force_drivers+=\" vfio vfio_iommu_type1 vfio_pci \"\n",
               f);
         fprintf(f, "install_items+=\" %s \"\n", udev_rule_abs);
-        return finish(f, &buf, ret);
+        return vhc_memstream_finish(f, &buf, ret);
 }
 
 int vhc_render_limits(uint64_t bytes, char **ret) {
@@ -232,5 +222,5 @@ int vhc_render_limits(uint64_t bytes, char **ret) {
               f);
         fprintf(f, "@kvm soft memlock %s\n", value);
         fprintf(f, "@kvm hard memlock %s\n", value);
-        return finish(f, &buf, ret);
+        return vhc_memstream_finish(f, &buf, ret);
 }

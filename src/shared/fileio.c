@@ -252,3 +252,15 @@ int vhc_rmdir(const char *path) {
                 return errno == ENOENT ? 0 : negative_errno();
         return 0;
 }
+
+int vhc_memstream_finish(FILE *f, char **buf, char **ret) {
+        bool bad = ferror(f);
+
+        if (fclose(f) != 0 || bad) {
+                free(*buf);
+                *buf = NULL;
+                return -ENOMEM;
+        }
+        *ret = TAKE_PTR(*buf);
+        return 0;
+}

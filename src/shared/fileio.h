@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Reads a whole file, at most max bytes (-EFBIG beyond). The buffer gets a
@@ -16,6 +17,11 @@ int vhc_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
  * then, 1 when it wrote. path must not be a symlink (resolve it first). */
 int vhc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                           const char *label_path);
+
+/* Closes f, a stream from open_memstream(buf, ...), and hands its text to
+ * *ret (taken from *buf). A write that failed on the way (the stream's error
+ * flag) or a failed close is -ENOMEM, with *buf freed and *ret untouched. */
+int vhc_memstream_finish(FILE *f, char **buf, char **ret);
 
 /* Removes a file and fsyncs its directory. 0 if removed, -ENOENT if absent. */
 int vhc_remove_file(const char *path);
