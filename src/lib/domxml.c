@@ -850,6 +850,29 @@ static int parse(const char *xml, size_t len, const char *name, xmlDocPtr *ret, 
         return r;
 }
 
+/* parse(), and the document must be a libvirt domain: its <domain> root. */
+static int parse_domain(const char *xml, size_t len, const char *name, xmlDocPtr *ret_doc, xmlNodePtr *ret_dom,
+                        struct vhc_err *e) {
+        xmlDocPtr doc;
+        xmlNodePtr dom;
+        int r;
+
+        r = parse(xml, len, name, &doc, e);
+        if (r < 0)
+                return r;
+        dom = xmlDocGetRootElement(doc);
+        if (!dom || !is_el(dom, "domain") || dom->ns) {
+                r = vhc_err_set(e, -EINVAL, name, dom ? (unsigned)xmlGetLineNo(dom) : 0,
+                                "not a libvirt domain: the root element is <%s>, not <domain>",
+                                dom ? (const char *)dom->name : "");
+                xmlFreeDoc(doc);
+                return r;
+        }
+        *ret_doc = doc;
+        *ret_dom = dom;
+        return 0;
+}
+
 static int domain_vcpus(xmlNodePtr dom, const char *name, unsigned *ret, struct vhc_err *e) {
         xmlNodePtr vcpu = child(dom, "vcpu");
         xmlChar *text;
@@ -886,16 +909,9 @@ int vhc_domxml_patch(const char *xml, size_t len, const char *name, const struct
         xmlNodePtr dom;
         int r;
 
-        r = parse(xml, len, name, &doc, e);
+        r = parse_domain(xml, len, name, &doc, &dom, e);
         if (r < 0)
                 return r;
-        dom = xmlDocGetRootElement(doc);
-        if (!dom || !is_el(dom, "domain") || dom->ns) {
-                r = vhc_err_set(e, -EINVAL, name, dom ? (unsigned)xmlGetLineNo(dom) : 0,
-                                "not a libvirt domain: the root element is <%s>, not <domain>",
-                                dom ? (const char *)dom->name : "");
-                goto out;
-        }
         if (ed->pin) {
                 unsigned vcpus = 0;
 
@@ -956,16 +972,9 @@ int vhc_domxml_memory(const char *xml, size_t len, const char *name, uint64_t *r
         char *end;
         int r;
 
-        r = parse(xml, len, name, &doc, e);
+        r = parse_domain(xml, len, name, &doc, &dom, e);
         if (r < 0)
                 return r;
-        dom = xmlDocGetRootElement(doc);
-        if (!dom || !is_el(dom, "domain") || dom->ns) {
-                r = vhc_err_set(e, -EINVAL, name, dom ? (unsigned)xmlGetLineNo(dom) : 0,
-                                "not a libvirt domain: the root element is <%s>, not <domain>",
-                                dom ? (const char *)dom->name : "");
-                goto out;
-        }
         mem = child(dom, "memory");
         if (!mem) {
                 r = vhc_err_set(e, -EINVAL, name, (unsigned)xmlGetLineNo(dom), "the domain has no <memory>");
