@@ -5,16 +5,6 @@
 #include "host.h"
 #include "state.h"
 
-/* What a failed read left in e, as one line for a check's message. */
-static char *err_line(struct vhc_err *e, int r) {
-        char line[sizeof(e->file) + sizeof(e->msg) + 16];
-
-        if (!e->msg[0])
-                snprintf(e->msg, sizeof(e->msg), "%s", strerror(-r));
-        vhc_err_format(e, line, sizeof(line));
-        return strdup(line);
-}
-
 static bool is_applied(const struct vhc_root *root) {
         _cleanup_free_ char *path = vhc_root_path(root, VHC_PATH_STATE_FILE);
         struct vhc_state s;
@@ -58,7 +48,7 @@ static int gather(struct vhc_ctx *ctx, const struct vhc_config *c, struct inputs
         r = vhc_cpuinfo_read(ctx->root, &x->cpu, &e);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0 && !(x->cpu_error = err_line(&e, r)))
+        if (r < 0 && !(x->cpu_error = vhc_err_line(&e, r)))
                 return -ENOMEM;
         x->in.cpu = r < 0 ? NULL : &x->cpu;
 
@@ -66,14 +56,14 @@ static int gather(struct vhc_ctx *ctx, const struct vhc_config *c, struct inputs
         r = vhc_pci_scan(ctx->root, &x->pci, &e);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0 && !(x->pci_error = err_line(&e, r)))
+        if (r < 0 && !(x->pci_error = vhc_err_line(&e, r)))
                 return -ENOMEM;
         if (x->pci) {
                 e = (struct vhc_err){};
                 r = vhc_plan_make(x->pci, c, &x->plan, &e);
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0 && !(x->plan_error = err_line(&e, r)))
+                if (r < 0 && !(x->plan_error = vhc_err_line(&e, r)))
                         return -ENOMEM;
         }
 
@@ -81,7 +71,7 @@ static int gather(struct vhc_ctx *ctx, const struct vhc_config *c, struct inputs
         r = vhc_kmod_new(ctx->root, NULL, &x->kmod, &e);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0 && !(x->kmod_error = err_line(&e, r)))
+        if (r < 0 && !(x->kmod_error = vhc_err_line(&e, r)))
                 return -ENOMEM;
 
         x->in.pci = x->pci;

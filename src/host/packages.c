@@ -12,16 +12,8 @@ int vhc_packages_read(const struct vhc_ctx *ctx, struct vhc_packages *ret) {
         r = vhc_rpmq_versions(ctx->root, vhc_rpmq_reported_packages, &ret->v, &e);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0) {
-                char line[sizeof(e.file) + sizeof(e.msg) + 16];
-
-                if (!e.msg[0])
-                        snprintf(e.msg, sizeof(e.msg), "%s", strerror(-r));
-                vhc_err_format(&e, line, sizeof(line));
-                ret->error = strdup(line);
-                if (!ret->error)
-                        return -ENOMEM;
-        }
+        if (r < 0 && !(ret->error = vhc_err_line(&e, r)))
+                return -ENOMEM;
         return 0;
 }
 

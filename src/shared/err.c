@@ -25,3 +25,12 @@ void vhc_err_format(const struct vhc_err *e, char *buf, size_t size) {
         else
                 snprintf(buf, size, "%s", e->msg);
 }
+
+char *vhc_err_line(struct vhc_err *e, int r) {
+        char line[sizeof(e->file) + sizeof(e->msg) + 16];
+
+        if (!e->msg[0])
+                snprintf(e->msg, sizeof(e->msg), "%s", strerror(-r));
+        vhc_err_format(e, line, sizeof(line));
+        return strdup(line);
+}

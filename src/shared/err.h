@@ -19,3 +19,8 @@ int vhc_err_set(struct vhc_err *e, int r, const char *file, unsigned line, const
 
 /* Fills buf with "FILE:LINE: MESSAGE" (parts left out when unknown). */
 void vhc_err_format(const struct vhc_err *e, char *buf, size_t size);
+
+/* The same line, newly allocated, for an error reported inside other output
+ * (a check's message): r, the call's return, gives the message strerror(-r)
+ * when none was recorded. NULL on OOM. */
+char *vhc_err_line(struct vhc_err *e, int r);
