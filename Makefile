@@ -25,7 +25,7 @@ BUILDDIR    ?= build
 WARNFLAGS   := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
                -Wformat=2 -Wvla -Wwrite-strings -Wno-unused-parameter \
                -Wno-missing-field-initializers
-BASEFLAGS   := -std=gnu11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Isrc/shared -Isrc/lib
+BASEFLAGS   := -std=gnu11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Isrc/shared -Isrc/lib -Isrc/lib/boot
 
 # Every library comes through pkg-config. Each is used by one file only, and
 # only that file gets its cflags.
@@ -40,7 +40,7 @@ pc_cflags    = $(shell $(PKG_CONFIG) --cflags $(1))
 LIBS_ALL    := $(shell $(PKG_CONFIG) --libs $(PC_ALL))
 
 SHARED_SRC  := $(sort $(wildcard src/shared/*.c))
-LIB_SRC     := $(sort $(wildcard src/lib/*.c))
+LIB_SRC     := $(sort $(wildcard src/lib/*.c src/lib/boot/*.c))
 HOST_SRC    := $(sort $(wildcard src/host/*.c))
 GUEST_SRC   := $(sort $(wildcard src/guest/*.c))
 UNIT_SRC    := $(sort $(wildcard tests/unit/test-*.c))

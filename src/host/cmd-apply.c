@@ -3,22 +3,48 @@
 #include "hostrole.h"
 #include "strv.h"
 
-static void print_changes(struct vhc_ctx *ctx, const struct vhc_txn *t, bool reverting) {
-        bool effect[VHC_EFFECT_LIBVIRT + 1] = {};
+/* The names of the steps in flags: "initramfs, uki". */
+static void print_steps(FILE *f, unsigned flags) {
+        const char *sep = "";
 
-        for (size_t i = 0; i < t->n_changes; i++) {
-                const struct vhc_file_change *c = &t->changes[i];
+        for (unsigned s = 1; s & _VHC_REGEN_ALL; s <<= 1)
+                if (flags & s) {
+                        fprintf(f, "%s%s", sep, vhc_regen_name(s));
+                        sep = ", ";
+                }
+}
+
+static void print_changes(struct vhc_ctx *ctx, const struct vhc_txn *t, bool reverting) {
+        for (size_t i = 0; i < t->ch.n; i++) {
+                const struct vhc_file_change *c = &t->ch.v[i];
                 const char *verb = !c->old ? "created" : !c->new ? "removed" : "updated";
 
+                if (c->touch)
+                        continue;
                 printf("%s%-8s%s %s%s  (%s)\n", vhc_color(ctx, ANSI_BOLD), verb, vhc_color(ctx, ANSI_RESET),
                        vhc_root_dir(ctx->root), c->abs, c->what);
-                effect[c->effect] = true;
         }
-        if (t->n_changes == 0)
+        if (vhc_txn_n_shown(t) > 0)
+                return;
+        if (t->after.pending == 0)
                 printf("nothing to do: %s\n",
                        reverting ? "nothing of virt-host-config's is applied" : "the system matches the config");
+        else {
+                printf("the files match the %s; still pending: ", reverting ? "revert" : "config");
+                print_steps(stdout, t->after.pending);
+                printf("\n");
+        }
+}
+
+/* When the changes take effect: said once the boot files are rebuilt. */
+static void print_effect(const struct vhc_txn *t) {
+        bool effect[VHC_EFFECT_LIBVIRT + 1] = {};
+
+        for (size_t i = 0; i < t->ch.n; i++)
+                if (!t->ch.v[i].touch)
+                        effect[t->ch.v[i].effect] = true;
         /* A reboot covers a new login and libvirt's next guest as well. */
-        else if (effect[VHC_EFFECT_REBOOT])
+        if (effect[VHC_EFFECT_REBOOT])
                 printf("reboot for the changes to take effect\n");
         else {
                 if (effect[VHC_EFFECT_LOGIN])
@@ -33,33 +59,19 @@ static void print_warnings(const struct vhc_txn *t) {
                 fprintf(stderr, "virt-host-config: warning: %s\n", t->warnings[i]);
 }
 
-/* Regenerates the boot files the changes (and a deferred earlier run) need,
- * or with --defer leaves that to the next apply. */
-static int regenerate(struct vhc_ctx *ctx, const struct vhc_txn *t) {
-        _cleanup_(vhc_regen_need_done) struct vhc_regen_need need = {}, marked = {};
+/* Rebuilds the boot files the changes (and an earlier run) left owed, or
+ * with --defer leaves them pending for the next apply (rpm's %posttrans). */
+static int regenerate(struct vhc_ctx *ctx, struct vhc_txn *t) {
         _cleanup_strv_free_ char **lines = NULL;
         int r;
 
-        r = vhc_txn_regen_need(t, &need);
-        if (r < 0)
-                return r;
-        if (ctx->defer)
-                return vhc_regen_marker_add(ctx->root, &need, &ctx->err);
-
-        r = vhc_regen_marker_read(ctx->root, &marked, &ctx->err);
-        if (r < 0)
-                return r;
-        if (marked.flags) {
-                /* What the deferred run changed comes first; this run's changes after it. */
-                r = vhc_regen_marker_add(ctx->root, &need, &ctx->err);
-                if (r < 0)
-                        return r;
-                vhc_regen_need_done(&marked);
-                r = vhc_regen_marker_read(ctx->root, &marked, &ctx->err);
-                if (r < 0)
-                        return r;
+        if (ctx->defer && t->after.pending) {
+                printf("boot files to rebuild: ");
+                print_steps(stdout, t->after.pending);
+                printf(" (the next 'virt-host-config apply' does it)\n");
+                return 0;
         }
-        r = vhc_regenerate(ctx->root, marked.flags ? &marked : &need, &lines, &ctx->err);
+        r = vhc_txn_regenerate(t, false, &lines, &ctx->err);
         if (r < 0)
                 return r;
         /* "regenerated ..." is what happened; anything else is a skip or a
@@ -72,9 +84,11 @@ static int regenerate(struct vhc_ctx *ctx, const struct vhc_txn *t) {
         }
         if (r > 0)
                 return vhc_err_set(&ctx->err, -EIO, NULL, 0,
-                                   "regenerating the boot files failed (see above); run 'virt-host-config apply' "
-                                   "again once that is fixed");
-        return vhc_regen_marker_clear(ctx->root, &ctx->err);
+                                   "regenerating the boot files failed (see above); it stays pending: run "
+                                   "'virt-host-config apply' again once that is fixed");
+        /* Skipped steps said what to run; the changes take effect with them. */
+        print_effect(t);
+        return 0;
 }
 
 static int run(struct vhc_ctx *ctx, bool reverting) {

@@ -5,15 +5,19 @@
 #include "host.h"
 #include "state.h"
 
-static bool is_applied(const struct vhc_root *root) {
+/* Whether apply ran, and what boot files it still owes. */
+static bool is_applied(const struct vhc_root *root, unsigned *ret_pending) {
         _cleanup_free_ char *path = vhc_root_path(root, VHC_PATH_STATE_FILE);
         struct vhc_state s;
         bool applied;
 
+        *ret_pending = 0;
         if (!path)
                 return false;
         vhc_state_init(&s);
         applied = vhc_state_load(&s, path, NULL) == 0 && !vhc_state_empty(&s);
+        if (applied)
+                *ret_pending = s.pending;
         vhc_state_done(&s);
         return applied;
 }
@@ -81,7 +85,7 @@ static int gather(struct vhc_ctx *ctx, const struct vhc_config *c, struct inputs
         x->in.kmod = x->kmod;
         x->in.kmod_error = x->kmod_error;
         x->in.cpu_error = x->cpu_error;
-        x->in.applied = is_applied(ctx->root);
+        x->in.applied = is_applied(ctx->root, &x->in.pending);
         return 0;
 }
 

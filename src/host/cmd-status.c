@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <json-c/json.h>
 
+#include "boot/detect.h"
+#include "boot/stores.h"
 #include "cmdline.h"
 #include "rpmq.h"
 #include "fileio.h"
@@ -30,6 +32,82 @@ static int pending_args(struct vhc_ctx *ctx, const struct vhc_state *s, char ***
                                 return -ENOMEM;
         *ret = TAKE_PTR(pending);
         return 0;
+}
+
+/* The arguments of ours, each once, in the order first recorded. */
+static int our_args(const struct vhc_state *s, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_kargs; i++)
+                if (!strv_contains(l, s->kargs[i].arg) && strv_push_dup(&l, s->kargs[i].arg) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* Every place the next boot's arguments come from, with ours present or
+ * missing; what cannot be read is said in its place (err). */
+static int boot_places(struct vhc_ctx *ctx, char *const *args, struct vhc_boot_report *ret, struct vhc_err *err) {
+        _cleanup_(vhc_boot_done) struct vhc_boot b = {};
+        int r;
+
+        *ret = (struct vhc_boot_report){};
+        r = vhc_boot_detect(ctx->root, &b, err);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        return vhc_boot_report(&b, args, ret);
+}
+
+/* "iommu=pt intel_iommu=on present", "intel_iommu=on missing (iommu=pt present)" */
+static char *place_line(const struct vhc_boot_place *p) {
+        _cleanup_free_ char *present = vhc_cmdline_join(p->present), *missing = vhc_cmdline_join(p->missing);
+
+        if (p->error)
+                return strprintf("unreadable: %s", p->error);
+        if (!present || !missing)
+                return NULL;
+        if (!p->missing[0])
+                return strprintf("%s present", present);
+        if (!p->present[0])
+                return strprintf("%s missing", missing);
+        return strprintf("%s missing (%s present)", missing, present);
+}
+
+static json_object *json_strv(char *const *l) {
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && l && l[i]; i++)
+                json_object_array_add(a, json_object_new_string(l[i]));
+        return a;
+}
+
+static json_object *json_places(const struct vhc_boot_report *rep) {
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && i < rep->n; i++) {
+                const struct vhc_boot_place *p = &rep->v[i];
+                json_object *o = json_object_new_object();
+
+                json_object_array_add(a, o);
+                json_object_object_add(o, "kind", json_object_new_string(p->kind));
+                json_object_object_add(o, "label", json_object_new_string(p->label));
+                json_object_object_add(o, "path", json_object_new_string(p->path));
+                json_object_object_add(o, "present", json_strv(p->present));
+                json_object_object_add(o, "missing", json_strv(p->missing));
+                json_object_object_add(o, "error", p->error ? json_object_new_string(p->error) : NULL);
+        }
+        return a;
+}
+
+static json_object *json_regen(unsigned pending) {
+        json_object *a = json_object_new_array();
+
+        for (unsigned f = 1; a && (f & _VHC_REGEN_ALL); f <<= 1)
+                if (pending & f)
+                        json_object_array_add(a, json_object_new_string(vhc_regen_name(f)));
+        return a;
 }
 
 /* A device status shows: one the plan isolates, or one on vfio-pci anyway
@@ -179,8 +257,10 @@ out:
 
 int cmd_status(struct vhc_ctx *ctx) {
         _cleanup_free_ char *path = vhc_root_path(ctx->root, VHC_PATH_STATE_FILE);
-        _cleanup_strv_free_ char **pending = NULL;
+        _cleanup_strv_free_ char **pending = NULL, **args = NULL;
         _cleanup_(devices_done) struct devices x = {};
+        _cleanup_(vhc_boot_report_done) struct vhc_boot_report places = {};
+        struct vhc_err boot_err = {};
         bool applied, devs_pending = false;
         struct vhc_state s;
         int r;
@@ -194,6 +274,11 @@ int cmd_status(struct vhc_ctx *ctx) {
         applied = r == 0 && !vhc_state_empty(&s);
         r = pending_args(ctx, &s, &pending);
         if (r < 0)
+                goto out;
+        r = our_args(&s, &args);
+        if (r < 0)
+                goto out;
+        if (args[0] && (r = boot_places(ctx, args, &places, &boot_err)) < 0)
                 goto out;
         r = scan_devices(ctx, &x);
         if (r < 0)
@@ -209,12 +294,20 @@ int cmd_status(struct vhc_ctx *ctx) {
                 json_object_object_add(o, "applied", json_object_new_boolean(applied));
                 json_object_object_add(o, "reboot_pending",
                                        json_object_new_boolean(pending[0] != NULL || devs_pending));
-                for (size_t i = 0; i < s.n_kargs; i++)
-                        json_object_array_add(a, json_object_new_string(s.kargs[i].arg));
+                for (size_t i = 0; args[i]; i++)
+                        json_object_array_add(a, json_object_new_string(args[i]));
                 for (size_t i = 0; pending[i]; i++)
                         json_object_array_add(p, json_object_new_string(pending[i]));
                 json_object_object_add(o, "kernel_args", a);
                 json_object_object_add(o, "pending_kernel_args", p);
+                json_object_object_add(o, "boot_places", json_places(&places));
+                if (boot_err.msg[0]) {
+                        char line[sizeof(boot_err.file) + sizeof(boot_err.msg) + 16];
+
+                        vhc_err_format(&boot_err, line, sizeof(line));
+                        json_object_object_add(o, "boot_places_error", json_object_new_string(line));
+                }
+                json_object_object_add(o, "pending_regeneration", json_regen(s.pending));
                 if (!x.err.msg[0])
                         devs = json_devices(&x, applied, &pd);
                 else {
@@ -234,14 +327,54 @@ int cmd_status(struct vhc_ctx *ctx) {
 
         printf("%-15s %s%s%s\n", "applied:", vhc_color(ctx, applied ? ANSI_GREEN : ANSI_DIM),
                applied ? "yes" : "no", vhc_color(ctx, ANSI_RESET));
-        if (s.n_kargs > 0) {
+        if (args[0]) {
+                _cleanup_strv_free_ char **shown = NULL;
+
                 printf("%-15s", "kernel args:");
-                for (size_t i = 0; i < s.n_kargs; i++)
-                        if (s.kargs[i].replaced)
-                                printf(" %s (was %s)", s.kargs[i].arg, s.kargs[i].replaced);
-                        else
-                                printf(" %s", s.kargs[i].arg);
+                for (size_t i = 0; i < s.n_kargs; i++) {
+                        _cleanup_free_ char *one = s.kargs[i].replaced
+                                                           ? strprintf("%s (was %s)", s.kargs[i].arg, s.kargs[i].replaced)
+                                                           : strdup(s.kargs[i].arg);
+
+                        if (!one) {
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                        if (strv_contains(shown, one))
+                                continue;
+                        printf(" %s", one);
+                        if (strv_push_dup(&shown, one) < 0) {
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                }
                 printf("\n");
+        }
+        if (boot_err.msg[0]) {
+                char line[sizeof(boot_err.file) + sizeof(boot_err.msg) + 16];
+
+                vhc_err_format(&boot_err, line, sizeof(line));
+                printf("%-15s unknown: %s\n", "boot:", line);
+        }
+        for (size_t i = 0; i < places.n; i++) {
+                _cleanup_free_ char *line = place_line(&places.v[i]);
+                bool whole = !places.v[i].error && !places.v[i].missing[0];
+
+                if (!line) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                printf("%-15s %s: %s%s%s\n", i == 0 ? "boot:" : "", places.v[i].label,
+                       vhc_color(ctx, whole ? ANSI_GREEN : ANSI_YELLOW), line, vhc_color(ctx, ANSI_RESET));
+        }
+        if (s.pending) {
+                printf("%-15s %s", "boot files:", vhc_color(ctx, ANSI_YELLOW));
+                for (unsigned f = 1, first = 1; f & _VHC_REGEN_ALL; f <<= 1)
+                        if (s.pending & f) {
+                                printf("%s%s", first ? "" : ", ", vhc_regen_name(f));
+                                first = 0;
+                        }
+                printf(" not rebuilt yet%s: run 'virt-host-config apply'\n", vhc_color(ctx, ANSI_RESET));
         }
         if (pending[0] || devs_pending) {
                 printf("%-15s %syes%s:", "reboot pending:", vhc_color(ctx, ANSI_YELLOW),

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "boot/detect.h"
+#include "boot/stores.h"
 #include "cmdline.h"
 #include "domxml.h"
 #include "fileio.h"
@@ -29,7 +31,9 @@ struct checker {
         char **live;         /* the running kernel's arguments; NULL: unreadable */
         char **not_live;     /* of the wanted, the ones the running kernel lacks */
         char *cmdline_error; /* /proc/cmdline unreadable: why */
-        bool next_boot;      /* the ones not live are set in /etc/default/grub */
+        bool next_boot;      /* the ones not live are set in every place the next boot reads */
+        struct vhc_boot_report places; /* where the next boot's arguments come from */
+        char *boot_error;              /* that could not be found out: why */
         bool applied_since_boot;
         bool firmware_iommu; /* an ACPI DMAR or IVRS table */
         char **iommu_units;  /* /sys/class/iommu entries */
@@ -152,43 +156,31 @@ static bool exists_in_root(const struct vhc_root *r, const char *abs) {
 
 /* ---- what the checks share ---------------------------------------------- */
 
-/* Whether the kernel arguments that are not live are all set in
- * /etc/default/grub, for the next boot. */
-static int grub_next_boot(struct checker *c, bool *ret) {
-        static const char *const vars[] = {"GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"};
-        _cleanup_free_ char *path = vhc_root_path(c->in->root, VHC_PATH_GRUB_DEFAULT), *text = NULL;
-        _cleanup_(vhc_grub_freep) struct vhc_grub *g = NULL;
-        _cleanup_strv_free_ char **tokens = calloc(1, sizeof(char *));
-        size_t len;
+/* The places the next boot's kernel arguments come from (boot/stores.h), and
+ * whether the wanted ones that are not live are set in every one of them. */
+static int boot_places(struct checker *c) {
+        _cleanup_(vhc_boot_done) struct vhc_boot b = {};
+        struct vhc_err e = {};
         int r;
 
-        *ret = false;
-        if (!path || !tokens)
-                return -ENOMEM;
-        r = vhc_read_file(path, 1 << 20, &text, &len);
+        r = vhc_boot_detect(c->in->root, &b, &e);
         if (r == -ENOMEM)
                 return r;
-        /* Unreadable or unparsable: nothing is set for the next boot, as far as we can tell. */
-        if (r < 0 || vhc_grub_parse(text, len, path, &g, NULL) < 0)
-                return 0;
-        for (size_t v = 0; v < ELEMENTSOF(vars); v++) {
-                _cleanup_free_ char *val = NULL;
-                _cleanup_strv_free_ char **t = NULL;
+        if (r < 0) {
+                char line[sizeof(e.file) + sizeof(e.msg) + 16];
 
-                r = vhc_grub_get(g, vars[v], &val);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0 || vhc_cmdline_split(val, &t) < 0)
-                        continue;
-                for (size_t i = 0; t[i]; i++)
-                        if (strv_push_dup(&tokens, t[i]) < 0)
-                                return -ENOMEM;
+                vhc_err_format(&e, line, sizeof(line));
+                return (c->boot_error = strdup(line)) ? 0 : -ENOMEM;
         }
-        /* With /proc/cmdline unreadable, every wanted argument counts as not live. */
-        for (char **a = c->cmdline_error ? c->wanted : c->not_live; *a; a++)
-                if (vhc_cmdline_find(tokens, *a) < 0)
-                        return 0;
-        *ret = true;
+        r = vhc_boot_report(&b, c->wanted, &c->places);
+        if (r < 0)
+                return r;
+        c->next_boot = c->places.n > 0;
+        for (size_t i = 0; i < c->places.n; i++)
+                /* With /proc/cmdline unreadable, every wanted argument counts as not live. */
+                for (char **a = c->cmdline_error ? c->wanted : c->not_live; *a; a++)
+                        if (c->places.v[i].error || strv_contains(c->places.v[i].missing, *a))
+                                c->next_boot = false;
         return 0;
 }
 
@@ -257,7 +249,7 @@ static int prepare(struct checker *c) {
                     strv_push_dup(&c->not_live, c->wanted[i]) < 0)
                         return -ENOMEM;
         c->live = TAKE_PTR(live);
-        r = grub_next_boot(c, &c->next_boot);
+        r = boot_places(c);
         if (r < 0)
                 return r;
         c->applied_since_boot = applied_after_boot(c);
@@ -353,6 +345,58 @@ static int check_kernel_args(struct checker *c, const char *id) {
                            strprintf("%s: set for the next boot, not live yet", missing), str("reboot"));
         return add(c, id, VHC_CHECK_FAIL, t, NULL, strprintf("%s: not on the kernel command line", missing),
                    str("run 'virt-host-config apply', then reboot"));
+}
+
+/* Each place the next boot's arguments come from: the wanted ones there or not. */
+static int check_boot_places(struct checker *c, const char *id) {
+        int r;
+
+        if (!c->wanted[0])
+                return 0;
+        if (c->boot_error)
+                return add(c, id, VHC_CHECK_FAIL, "boot entries", NULL,
+                           strprintf("cannot tell where the kernel arguments live: %s", c->boot_error),
+                           str("fix that file, then run 'virt-host-config apply'"));
+        for (size_t i = 0; i < c->places.n; i++) {
+                const struct vhc_boot_place *p = &c->places.v[i];
+                _cleanup_free_ char *present = vhc_cmdline_join(p->present), *missing = vhc_cmdline_join(p->missing);
+
+                if (!present || !missing)
+                        return -ENOMEM;
+                if (p->error)
+                        r = add(c, id, VHC_CHECK_FAIL, p->label, NULL, strprintf("unreadable: %s", p->error),
+                                strprintf("fix %s", p->path));
+                else if (!p->missing[0])
+                        r = add(c, id, VHC_CHECK_PASS, p->label, NULL, strprintf("%s present", present), NULL);
+                else
+                        r = add(c, id, c->in->applied ? VHC_CHECK_FAIL : VHC_CHECK_WARN, p->label, NULL,
+                                strprintf("%s missing", missing), str("run 'virt-host-config apply'"));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Boot files a regeneration still owes (it failed, or was skipped). */
+static int check_boot_files(struct checker *c, const char *id) {
+        _cleanup_free_ char *names = NULL;
+
+        if (!c->in->pending)
+                return 0;
+        for (unsigned f = 1; f & _VHC_REGEN_ALL; f <<= 1) {
+                char *t;
+
+                if (!(c->in->pending & f))
+                        continue;
+                t = strprintf("%s%s%s", strempty(names), names ? ", " : "", vhc_regen_name(f));
+                if (!t)
+                        return -ENOMEM;
+                free(names);
+                names = t;
+        }
+        return add(c, id, VHC_CHECK_FAIL, "boot files", NULL,
+                   strprintf("%s not rebuilt since the last change (it failed or was skipped)", names),
+                   str("run 'virt-host-config apply'; it rebuilds what is pending"));
 }
 
 /* Haswell parts with integrated graphics, by the kernel's intel-family.h:
@@ -1343,6 +1387,8 @@ static const struct {
         {"cpu-virtualization", check_cpu},
         {"iommu-firmware", check_iommu_firmware},
         {"kernel-args", check_kernel_args},
+        {"boot-places", check_boot_places},
+        {"boot-files", check_boot_files},
         {"haswell-hdmi-audio", check_haswell_audio},
         {"iommu-active", check_iommu_active},
         {"interrupt-remapping", check_interrupt_remapping},
@@ -1374,6 +1420,8 @@ int vhc_check_run(const struct vhc_check_input *in, struct vhc_check_report **re
         strv_free(c.limit_names);
         strv_free(c.iommu_units);
         free(c.cmdline_error);
+        vhc_boot_report_done(&c.places);
+        free(c.boot_error);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(rep);

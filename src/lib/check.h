@@ -52,7 +52,8 @@ struct vhc_check_input {
         const char *plan_error;
         struct vhc_kmod *kmod;
         const char *kmod_error;
-        bool applied; /* a state record exists: apply ran */
+        bool applied;     /* a state record exists: apply ran */
+        unsigned pending; /* VHC_REGEN_* the state record says are still owed */
 };
 
 int vhc_check_run(const struct vhc_check_input *in, struct vhc_check_report **ret);

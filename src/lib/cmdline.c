@@ -2,10 +2,7 @@
 #include "cmdline.h"
 #include "strv.h"
 
-/* The kernel's isspace() (lib/ctype.c), not the C library's: it is what
- * next_arg() splits on, and its table also marks 0xA0 (Latin-1 NBSP) as a
- * space, whatever the locale. */
-static bool kernel_isspace(char c) {
+bool vhc_cmdline_isspace(char c) {
         switch ((unsigned char)c) {
         case ' ':
         case '\t':
@@ -20,43 +17,59 @@ static bool kernel_isspace(char c) {
         }
 }
 
-static const char *skip_spaces(const char *s) {
-        while (kernel_isspace(*s))
-                s++;
-        return s;
-}
+int vhc_cmdline_ranges(const char *s, size_t len, struct vhc_cmdline_range **ret, size_t *ret_n) {
+        _cleanup_free_ struct vhc_cmdline_range *l = NULL;
+        size_t n = 0, cap = 0, i = 0;
 
-/* Length of the token at s; -EINVAL when a double quote is still open at the
- * end of the string, where the kernel would silently take the rest. */
-static ssize_t token_length(const char *s) {
-        bool in_quote = false;
-        size_t i;
+        for (;;) {
+                bool in_quote = false;
+                size_t start;
 
-        for (i = 0; s[i]; i++) {
-                if (kernel_isspace(s[i]) && !in_quote)
+                while (i < len && vhc_cmdline_isspace(s[i]))
+                        i++;
+                if (i >= len)
                         break;
-                if (s[i] == '"')
-                        in_quote = !in_quote;
+                start = i;
+                for (; i < len; i++) {
+                        if (vhc_cmdline_isspace(s[i]) && !in_quote)
+                                break;
+                        if (s[i] == '"')
+                                in_quote = !in_quote;
+                }
+                /* A quote still open at the end: the kernel would silently take the rest. */
+                if (in_quote)
+                        return -EINVAL;
+                if (n == cap) {
+                        struct vhc_cmdline_range *t;
+
+                        cap = cap ? cap * 2 : 16;
+                        t = realloc(l, cap * sizeof(*t));
+                        if (!t)
+                                return -ENOMEM;
+                        l = t;
+                }
+                l[n++] = (struct vhc_cmdline_range){ start, i };
         }
-        if (in_quote)
-                return -EINVAL;
-        return (ssize_t)i;
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
+        return 0;
 }
 
 int vhc_cmdline_split(const char *s, char ***ret) {
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        _cleanup_free_ struct vhc_cmdline_range *t = NULL;
+        size_t n;
+        int r;
 
         if (!l)
                 return -ENOMEM;
-        for (s = skip_spaces(strempty(s)); *s; s = skip_spaces(s)) {
-                ssize_t n = token_length(s);
-
-                if (n < 0)
-                        return (int)n;
-                if (strv_consume(&l, strndup(s, (size_t)n)) < 0)
+        s = strempty(s);
+        r = vhc_cmdline_ranges(s, strlen(s), &t, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (strv_consume(&l, strndup(s + t[i].start, t[i].end - t[i].start)) < 0)
                         return -ENOMEM;
-                s += n;
-        }
         *ret = TAKE_PTR(l);
         return 0;
 }

@@ -13,6 +13,18 @@
  * would take the rest of the line). NULL or "" gives an empty array. */
 int vhc_cmdline_split(const char *s, char ***ret);
 
+/* The same split of s[0..len) (NUL bytes are token characters), as byte
+ * ranges: where each token is written, for editing it in place. */
+struct vhc_cmdline_range {
+        size_t start, end;
+};
+int vhc_cmdline_ranges(const char *s, size_t len, struct vhc_cmdline_range **ret, size_t *ret_n);
+
+/* The kernel's isspace() (lib/ctype.c), not the C library's: it is what
+ * next_arg() splits on, and its table also marks 0xA0 (Latin-1 NBSP) as a
+ * space, whatever the locale. */
+bool vhc_cmdline_isspace(char c);
+
 /* The parameter name of a token, as the kernel compares it: the text before
  * the first '=' (next_arg() looks for it inside quotes too, so "foo=a b" is
  * foo), double quotes removed, '-' folded to '_' as parameq() does

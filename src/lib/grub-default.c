@@ -756,9 +756,9 @@ static bool ends_continued(const struct vhc_grub *g) {
 }
 
 int vhc_grub_append_arg(struct vhc_grub *g, const char *var, const char *arg,
-                        struct vhc_grub_edit *ret_edit, struct vhc_err *e) {
+                        struct vhc_karg_edit *ret_edit, struct vhc_err *e) {
         const struct var *v = get_var(g, var);
-        struct vhc_grub_edit edit = {};
+        struct vhc_karg_edit edit = {};
         _cleanup_free_ char *ins = NULL, *expect = NULL, *expect_arg = NULL;
         size_t at;
         int r;
@@ -795,7 +795,7 @@ int vhc_grub_append_arg(struct vhc_grub *g, const char *var, const char *arg,
 }
 
 int vhc_grub_remove_arg(struct vhc_grub *g, const char *var, const char *arg,
-                        const struct vhc_grub_edit *edit, struct vhc_err *e) {
+                        const struct vhc_karg_edit *edit, struct vhc_err *e) {
         const struct var *v = get_var(g, var);
         _cleanup_free_ char *expect = NULL;
         size_t from, to, start, end;

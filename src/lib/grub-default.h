@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "karg-edit.h"
 #include "macro.h"
 
 /* /etc/default/grub as the shell that grub2-mkconfig sources it sees it:
@@ -29,24 +30,17 @@ const char *vhc_grub_text(const struct vhc_grub *g, size_t *ret_len);
 /* The value of var once the file is sourced; -ENOENT if it is never assigned. */
 int vhc_grub_get(const struct vhc_grub *g, const char *var, char **ret);
 
-/* What an append did, so that remove can undo exactly that. */
-struct vhc_grub_edit {
-        bool space;         /* a space was put before the argument */
-        bool line_added;    /* the file had no assignment: a line was added */
-        bool newline_added; /* ... after a newline the file lacked at its end */
-};
-
 /* Appends arg (a kernel-argument token without shell specials) to the last
  * assignment of var, or adds a line VAR="arg" at the end if there is none. */
 int vhc_grub_append_arg(struct vhc_grub *g, const char *var, const char *arg,
-                        struct vhc_grub_edit *ret_edit, struct vhc_err *e);
+                        struct vhc_karg_edit *ret_edit, struct vhc_err *e);
 
 /* Removes the last occurrence of the exact token arg from the value of var
  * (wherever in the file it was written), with the space the append put
  * before it; when edit says the line was added by us and nothing else is
  * left in it, the line goes too. -ENOENT if arg is not in the value. */
 int vhc_grub_remove_arg(struct vhc_grub *g, const char *var, const char *arg,
-                        const struct vhc_grub_edit *edit, struct vhc_err *e);
+                        const struct vhc_karg_edit *edit, struct vhc_err *e);
 
 /* Replaces the last occurrence of the exact token old_arg in the value of var
  * by new_arg, where it is written. -ENOENT if old_arg is not there. */

@@ -4,8 +4,9 @@
 #include <libgen.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 
-#include "bootloader.h"
+#include "boot/regen.h"
 #include "cpuinfo.h"
 #include "initramfs-tools.h"
 #include "log.h"
@@ -33,17 +34,11 @@ void vhc_txn_init(struct vhc_txn *t, const struct vhc_root *r) {
 }
 
 void vhc_txn_done(struct vhc_txn *t) {
-        for (size_t i = 0; i < t->n_changes; i++) {
-                free(t->changes[i].abs);
-                free(t->changes[i].path);
-                free(t->changes[i].old);
-                free(t->changes[i].new);
-        }
-        free(t->changes);
+        vhc_changes_done(&t->ch);
         vhc_state_done(&t->before);
         vhc_state_done(&t->after);
+        vhc_boot_done(&t->boot);
         strv_free(t->warnings);
-        strv_free(t->mkdirs);
         strv_free(t->state_dirs);
         if (t->lock_fd >= 0)
                 close(t->lock_fd);
@@ -61,29 +56,6 @@ _printf_(2, 3) static int warn(struct vhc_txn *t, const char *fmt, ...) {
         return n < 0 ? -ENOMEM : strv_consume(&t->warnings, s);
 }
 
-/* Directories from "/" down to dir (a machine path) that do not exist yet. */
-static int missing_dirs(const struct vhc_root *r, const char *dir, char ***l) {
-        _cleanup_free_ char *copy = strdup(dir), *full = NULL;
-        struct stat st;
-        int k;
-
-        if (!copy)
-                return -ENOMEM;
-        if (streq(dir, "/"))
-                return 0;
-        full = vhc_root_join(r, dir);
-        if (!full)
-                return -ENOMEM;
-        if (stat(full, &st) == 0)
-                return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-        if (errno != ENOENT)
-                return negative_errno();
-        k = missing_dirs(r, dirname(copy), l);
-        if (k < 0)
-                return k;
-        return strv_contains(*l, dir) ? 0 : strv_push_dup(l, dir);
-}
-
 int vhc_txn_lock(struct vhc_txn *t, bool create, struct vhc_err *e) {
         _cleanup_free_ char *dir = vhc_root_path(t->root, VHC_PATH_STATE_DIR);
         int r;
@@ -91,7 +63,7 @@ int vhc_txn_lock(struct vhc_txn *t, bool create, struct vhc_err *e) {
         if (!dir)
                 return -ENOMEM;
         if (create) {
-                r = missing_dirs(t->root, vhc_path_abs(VHC_PATH_STATE_DIR), &t->state_dirs);
+                r = vhc_missing_dirs(t->root, vhc_path_abs(VHC_PATH_STATE_DIR), &t->state_dirs);
                 if (r < 0)
                         return vhc_err_set(e, r, dir, 0, "cannot create: %s", strerror(-r));
                 for (size_t i = 0; t->state_dirs && t->state_dirs[i]; i++) {
@@ -159,161 +131,53 @@ static const struct generated_file *generated_file_by_abs(const char *abs) {
         return &unknown;
 }
 
-static int add_change(struct vhc_txn *t, const char *abs, const char *path, char *old, size_t old_len,
-                      const char *new, size_t new_len, mode_t mode, const char *what, enum vhc_effect effect) {
-        struct vhc_file_change *c, *v;
-
-        if (old && new && old_len == new_len && memcmp(old, new, new_len) == 0)
-                return 0;
-        if (!old && !new)
-                return 0;
-        v = realloc(t->changes, (t->n_changes + 1) * sizeof(*v));
-        if (!v)
-                return -ENOMEM;
-        t->changes = v;
-        c = &v[t->n_changes++];
-        *c = (struct vhc_file_change){
-                .abs = strdup(abs),
-                .path = strdup(path),
-                .old_len = old_len,
-                .new_len = new_len,
-                .mode = mode,
-                .what = what,
-                .effect = effect,
-        };
-        if (old)
-                c->old = strndup(old, old_len);
-        if (new)
-                c->new = strndup(new, new_len);
-        if (!c->abs || !c->path || (old && !c->old) || (new && !c->new))
-                return -ENOMEM;
-        return 0;
-}
-
-/* Reads a machine file; *ret NULL if absent. */
-static int read_machine_file(const char *path, char **ret, size_t *ret_len, struct vhc_err *e) {
-        int r = vhc_read_file(path, MAX_FILE, ret, ret_len);
-
-        if (r == -ENOENT) {
-                *ret = NULL;
-                *ret_len = 0;
-                return 0;
-        }
-        if (r == -EFBIG)
-                return vhc_err_set(e, r, path, 0, "larger than 1 MiB: not a file this tool manages");
-        if (r < 0)
-                return vhc_err_set(e, r, path, 0, "cannot read: %s", strerror(-r));
-        return 0;
-}
-
-/* The grub defaults file, through symlinks (Fedora: /etc/sysconfig/grub ->
- * ../default/grub): returns the machine path of the real file. */
-static int grub_file(struct vhc_txn *t, char **ret_abs, struct vhc_err *e) {
-        const char *abs = vhc_path_abs(VHC_PATH_GRUB_DEFAULT);
-        _cleanup_free_ char *full = vhc_root_path(t->root, VHC_PATH_GRUB_DEFAULT);
-        int r;
-
-        if (!full)
-                return -ENOMEM;
-        r = vhc_root_resolve(t->root, abs, ret_abs);
-        if (r == -ENOENT)
-                return vhc_err_set(e, r, full, 0, "is a dangling symlink: point it at the real file or remove it");
-        if (r < 0)
-                return vhc_err_set(e, r, full, 0, "cannot resolve: %s", strerror(-r));
-        return 0;
-}
-
-/* Parses, lets edit() change the text, and records the change. */
-static int edit_grub(struct vhc_txn *t, const char *abs,
-                     int (*edit)(struct vhc_txn *t, struct vhc_grub *g, const char *abs, void *userdata,
-                                 struct vhc_err *e),
-                     void *userdata, struct vhc_err *e) {
-        _cleanup_free_ char *path = vhc_root_join(t->root, abs), *text = NULL;
-        _cleanup_(vhc_grub_freep) struct vhc_grub *g = NULL;
-        const char *new;
-        size_t len, new_len;
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        r = read_machine_file(path, &text, &len, e);
-        if (r < 0)
-                return r;
-        if (!text)
-                return -ENOENT;
-        r = vhc_grub_parse(text, len, path, &g, e);
-        if (r < 0)
-                return r;
-        r = edit(t, g, abs, userdata, e);
-        if (r < 0) {
-                if (e && e->msg[0] && !e->file[0])
-                        snprintf(e->file, sizeof(e->file), "%s", path);
-                return r;
-        }
-        new = vhc_grub_text(g, &new_len);
-        if (len != new_len || memcmp(text, new, len) != 0)
-                t->kargs_changed = true;
-        return add_change(t, abs, path, text, len, new, new_len, 0644, "kernel arguments", VHC_EFFECT_REBOOT);
-}
-
-static int edit_apply(struct vhc_txn *t, struct vhc_grub *g, const char *abs, void *userdata, struct vhc_err *e) {
-        return vhc_kargs_apply(g, abs, userdata, &t->before, &t->after, e);
-}
-
-static int edit_revert(struct vhc_txn *t, struct vhc_grub *g, const char *abs, void *userdata,
-                       struct vhc_err *e) {
-        return vhc_kargs_revert(g, abs, &t->before, e);
-}
-
+/* The kernel arguments, in every store the machine boots from (boot/stores.h). */
 static int plan_kargs(struct vhc_txn *t, const struct vhc_config *c, struct vhc_err *e) {
         _cleanup_strv_free_ char **wanted = NULL;
-        _cleanup_free_ char *abs = NULL;
-        struct vhc_cpuinfo cpu = {};
+        const char *why;
         int r;
 
-        if (c->iommu || c->hugepages_bytes) {
-                r = vhc_cpuinfo_read(t->root, &cpu, e);
-                if (r < 0)
-                        return r;
-        }
-        if (c->hugepages_bytes) {
-                struct vhc_hugepages h;
-                struct vhc_meminfo m;
+        if (c) {
+                struct vhc_cpuinfo cpu = {};
 
-                r = vhc_meminfo_read(t->root, &m, e);
-                if (r < 0)
-                        return r;
-                r = vhc_hugepages_check(c, &cpu, m.total, &h, e);
+                if (c->iommu || c->hugepages_bytes) {
+                        r = vhc_cpuinfo_read(t->root, &cpu, e);
+                        if (r < 0)
+                                return r;
+                }
+                if (c->hugepages_bytes) {
+                        struct vhc_hugepages h;
+                        struct vhc_meminfo m;
+
+                        r = vhc_meminfo_read(t->root, &m, e);
+                        if (r < 0)
+                                return r;
+                        r = vhc_hugepages_check(c, &cpu, m.total, &h, e);
+                        if (r < 0)
+                                return r;
+                }
+                r = vhc_kargs_wanted(c, &cpu, &wanted);
                 if (r < 0)
                         return r;
         }
-        r = vhc_kargs_wanted(c, &cpu, &wanted);
+        r = vhc_boot_plan(&t->boot, wanted, &t->before, &t->after, &t->ch, &t->edits, &t->warnings, e);
         if (r < 0)
                 return r;
-        r = grub_file(t, &abs, e);
-        if (r < 0)
-                return r;
-        /* Records naming another file (the link was moved since): undo them there. */
-        for (size_t i = 0; i < t->before.n_kargs; i++) {
-                const char *f = t->before.kargs[i].file;
-                bool seen = streq(f, abs);
-
-                for (size_t j = 0; j < i && !seen; j++)
-                        seen = streq(t->before.kargs[j].file, f);
-                if (seen)
-                        continue;
-                r = edit_grub(t, f, edit_revert, NULL, e);
-                if (r < 0 && r != -ENOENT)
-                        return r;
-        }
-        r = edit_grub(t, abs, edit_apply, wanted, e);
-        if (r == -ENOENT) {
-                if (wanted[0])
-                        return warn(t, "%s%s not found: kernel arguments not set; add them to your boot loader",
-                                    vhc_root_dir(t->root), abs);
-                return 0;
-        }
-        return r;
+        if (wanted && wanted[0] && !t->boot.grub_defaults && t->boot.n_entry_dirs == 0 && !t->boot.kernel_cmdline)
+                return warn(t, "no boot loader found (GRUB, systemd-boot) and no /etc/kernel/cmdline: kernel "
+                               "arguments not set; add %s to your boot loader",
+                            wanted[0]);
+        /* A unified kernel image carries its command line: it must be rebuilt. */
+        why = (t->edits.kernel_cmdline || t->edits.entries) ? vhc_boot_uki_blocker(&t->boot) : NULL;
+        if (why && c)
+                return vhc_err_set(e, -EOPNOTSUPP, NULL, 0,
+                                   "the unified kernel images in %s/EFI/Linux carry the kernel command line, and %s "
+                                   "to rebuild them: install systemd's kernel-install (and the kernel's image) and "
+                                   "run apply again; nothing was changed",
+                                   t->boot.esp ? t->boot.esp : "", why);
+        if (why)
+                return warn(t, "the unified kernel images keep their command line (%s): rebuild them by hand", why);
+        return 0;
 }
 
 static bool generated_by_us(const char *text) {
@@ -343,7 +207,7 @@ static int plan_generated(struct vhc_txn *t, enum vhc_path p, const char *conten
 
         if (!path)
                 return -ENOMEM;
-        r = read_machine_file(path, &old, &old_len, e);
+        r = vhc_read_machine_file(path, &old, &old_len, e);
         if (r < 0)
                 return r;
         if (old)
@@ -361,17 +225,17 @@ static int plan_generated(struct vhc_txn *t, enum vhc_path p, const char *conten
         dir = strdup(abs);
         if (!dir)
                 return -ENOMEM;
-        r = missing_dirs(t->root, dirname(dir), &t->mkdirs);
+        r = vhc_missing_dirs(t->root, dirname(dir), &t->ch.mkdirs);
         if (r < 0)
                 return vhc_err_set(e, r, path, 0, "cannot create its directory: %s", strerror(-r));
-        for (size_t i = 0; t->mkdirs && t->mkdirs[i]; i++)
-                if ((r = vhc_state_add_dir(&t->after, t->mkdirs[i])) < 0)
+        for (size_t i = 0; t->ch.mkdirs && t->ch.mkdirs[i]; i++)
+                if ((r = vhc_state_add_dir(&t->after, t->ch.mkdirs[i])) < 0)
                         return r;
         file_sha(content, strlen(content), sha);
         r = vhc_state_add_file(&t->after, abs, sha);
         if (r < 0)
                 return r;
-        return add_change(t, abs, path, old, old_len, content, strlen(content), mode, g->what, g->effect);
+        return vhc_changes_add(&t->ch, abs, path, old, old_len, content, strlen(content), mode, g->what, g->effect);
 }
 
 /* The drivers that could claim an isolated device before vfio-pci: what its
@@ -437,7 +301,7 @@ static int plan_dropins(struct vhc_txn *t, const struct vhc_config *c, struct vh
         _cleanup_(vhc_plan_freep) struct vhc_plan *plan = NULL;
         _cleanup_strv_free_ char **drivers = NULL;
         _cleanup_free_ char *udev = NULL, *modprobe = NULL, *dracut = NULL, *hook = NULL, *limits = NULL;
-        _cleanup_(vhc_boot_done) struct vhc_boot boot = {};
+        const struct vhc_boot *boot = &t->boot;
         const char *rule = vhc_path_abs(VHC_PATH_UDEV_RULE);
         uint64_t memlock;
         int r;
@@ -456,14 +320,11 @@ static int plan_dropins(struct vhc_txn *t, const struct vhc_config *c, struct vh
         r = memlock_bytes(t, c, &memlock, e);
         if (r < 0)
                 return r;
-        r = vhc_boot_detect(t->root, &boot, e);
-        if (r < 0)
-                return r;
         /* The initramfs binds the devices before any GPU driver loads: dracut
          * reads a drop-in, initramfs-tools runs a hook. */
         if ((r = vhc_render_udev_rule(plan, &udev)) < 0 || (r = vhc_render_modprobe(drivers, &modprobe)) < 0 ||
             (r = vhc_render_limits(memlock, &limits)) < 0 ||
-            (boot.initramfs == VHC_INITRAMFS_TOOLS ? (r = vhc_render_initramfs_tools_hook(plan, rule, &hook))
+            (boot->initramfs == VHC_INITRAMFS_TOOLS ? (r = vhc_render_initramfs_tools_hook(plan, rule, &hook))
                                                    : (r = vhc_render_dracut(plan, rule, &dracut))) < 0)
                 return vhc_err_set(e, r, NULL, 0, "cannot render the drop-in files: %s", strerror(-r));
 
@@ -635,19 +496,43 @@ static int plan_removal(struct vhc_txn *t, const struct vhc_file_record *rec, st
 
         if (!path)
                 return -ENOMEM;
-        r = read_machine_file(path, &old, &len, e);
+        r = vhc_read_machine_file(path, &old, &len, e);
         if (r < 0 || !old)
                 return r;
         file_sha(old, len, sha);
         if (!streq(sha, rec->sha256))
                 return warn(t, "%s was edited since virt-host-config wrote it: left in place", path);
-        return add_change(t, rec->path, path, old, len, NULL, 0, 0644, g->what, g->effect);
+        return vhc_changes_add(&t->ch, rec->path, path, old, len, NULL, 0, 0644, g->what, g->effect);
+}
+
+/* The boot files the changes need rebuilt, and what an earlier run left owed. */
+static int plan_regen(struct vhc_txn *t) {
+        static const enum vhc_path initramfs[] = { VHC_PATH_UDEV_RULE, VHC_PATH_MODPROBE_CONF,
+                                                   VHC_PATH_DRACUT_CONF, VHC_PATH_INITRAMFS_TOOLS_HOOK };
+        bool carried = false;
+
+        for (size_t i = 0; i < ELEMENTSOF(initramfs); i++)
+                carried |= vhc_changes_find(&t->ch, vhc_path_abs(initramfs[i])) != NULL;
+        t->regen = vhc_boot_regen_need(&t->boot, t->edits.grub_defaults, t->edits.kernel_cmdline, carried);
+        t->after.pending = t->before.pending | t->regen;
+        return 0;
+}
+
+size_t vhc_txn_n_shown(const struct vhc_txn *t) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < t->ch.n; i++)
+                n += !t->ch.v[i].touch;
+        return n;
 }
 
 int vhc_txn_plan_apply(struct vhc_txn *t, const struct vhc_config *c, struct vhc_err *e) {
         int r;
 
         r = load_state(t, e);
+        if (r < 0)
+                return r;
+        r = vhc_boot_detect(t->root, &t->boot, e);
         if (r < 0)
                 return r;
         r = plan_kargs(t, c, e);
@@ -677,35 +562,29 @@ int vhc_txn_plan_apply(struct vhc_txn *t, const struct vhc_config *c, struct vhc
                 if (stat(p, &st) == 0 && (r = vhc_state_add_dir(&t->after, t->before.dirs[i])) < 0)
                         return r;
         }
-        return 0;
+        return plan_regen(t);
 }
 
 int vhc_txn_plan_revert(struct vhc_txn *t, struct vhc_err *e) {
         int r;
 
+        t->reverting = true;
         r = load_state(t, e);
         if (r < 0)
                 return r;
+        r = vhc_boot_detect(t->root, &t->boot, e);
+        if (r < 0)
+                return r;
+        r = plan_kargs(t, NULL, e);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; t->before.dirs && t->before.dirs[i]; i++)
+                if ((r = vhc_state_add_dir(&t->after, t->before.dirs[i])) < 0)
+                        return r;
         for (size_t i = 0; i < t->before.n_files; i++)
                 if ((r = plan_removal(t, &t->before.files[i], e)) < 0)
                         return r;
-        for (size_t i = 0; i < t->before.n_kargs; i++) {
-                const char *f = t->before.kargs[i].file;
-                bool seen = false;
-
-                for (size_t j = 0; j < i && !seen; j++)
-                        seen = streq(t->before.kargs[j].file, f);
-                if (seen)
-                        continue;
-                r = edit_grub(t, f, edit_revert, NULL, e);
-                if (r == -ENOENT) {
-                        r = warn(t, "%s%s is gone: nothing to revert in it", vhc_root_dir(t->root), f);
-                        if (r < 0)
-                                return r;
-                } else if (r < 0)
-                        return r;
-        }
-        return 0;
+        return plan_regen(t);
 }
 
 static int write_state(struct vhc_txn *t, const struct vhc_state *s, struct vhc_err *e) {
@@ -729,10 +608,6 @@ static int write_state(struct vhc_txn *t, const struct vhc_state *s, struct vhc_
         return 0;
 }
 
-static bool only_dirs(const struct vhc_state *s) {
-        return s->n_kargs == 0 && s->n_files == 0;
-}
-
 /* Removes the directories a state record says we made, deepest first, if empty. */
 static int remove_dirs(struct vhc_txn *t, char *const *dirs, struct vhc_err *e) {
         for (size_t i = strv_length(dirs); i-- > 0;) {
@@ -753,6 +628,13 @@ static int remove_dirs(struct vhc_txn *t, char *const *dirs, struct vhc_err *e) 
 static int commit_change(struct vhc_txn *t, const struct vhc_file_change *c, struct vhc_err *e) {
         int r;
 
+        if (c->touch) {
+                if (utimensat(AT_FDCWD, c->path, NULL, 0) < 0)
+                        return vhc_err_set(e, negative_errno(), c->path, 0, "cannot set its modification time: %s",
+                                           strerror(errno));
+                return 0;
+        }
+
         if (!c->new) {
                 r = vhc_remove_file(c->path);
                 if (r < 0 && r != -ENOENT)
@@ -772,7 +654,11 @@ static int commit_change(struct vhc_txn *t, const struct vhc_file_change *c, str
 static bool still_old(const struct vhc_file_change *c) {
         _cleanup_free_ char *text = NULL;
         size_t len;
-        int r = vhc_read_file(c->path, MAX_FILE, &text, &len);
+        int r;
+
+        if (c->touch)
+                return true;
+        r = vhc_read_file(c->path, MAX_FILE, &text, &len);
 
         if (!c->old)
                 return r == -ENOENT;
@@ -786,13 +672,39 @@ static void rollback(struct vhc_txn *t, const struct vhc_state *intent) {
                 (void)write_state(t, &t->before, NULL);
         else
                 (void)write_state(t, &(struct vhc_state){}, NULL);
-        for (size_t i = strv_length(t->mkdirs); i-- > 0;) {
-                _cleanup_free_ char *p = vhc_root_join(t->root, t->mkdirs[i]);
+        for (size_t i = strv_length(t->ch.mkdirs); i-- > 0;) {
+                _cleanup_free_ char *p = vhc_root_join(t->root, t->ch.mkdirs[i]);
                 if (p)
                         (void)vhc_rmdir(p);
         }
         if (!t->had_state)
                 (void)remove_dirs(t, t->state_dirs, NULL);
+}
+
+/* The record of what the transaction left: none, and no directory we made,
+ * once nothing of ours is left. */
+static int write_final(struct vhc_txn *t, struct vhc_err *e) {
+        _cleanup_free_ char *sp = vhc_root_path(t->root, VHC_PATH_STATE_FILE);
+        _cleanup_strv_free_ char **dirs = NULL;
+        int r, k;
+
+        if (!sp)
+                return -ENOMEM;
+        if (!vhc_state_clean(&t->after))
+                return write_state(t, &t->after, e);
+        /* Once the record is gone (even if syncing that failed), the
+         * directories are only known here: remove them now. */
+        for (int pass = 0; pass < 2; pass++)
+                for (char **d = pass ? t->after.dirs : t->before.dirs; d && *d; d++)
+                        if (!strv_contains(dirs, *d) && strv_push_dup(&dirs, *d) < 0)
+                                return -ENOMEM;
+        r = write_state(t, &(struct vhc_state){}, e);
+        if (access(sp, F_OK) < 0 && errno == ENOENT) {
+                k = remove_dirs(t, dirs, r < 0 ? NULL : e);
+                if (r >= 0)
+                        r = k;
+        }
+        return r;
 }
 
 int vhc_txn_commit(struct vhc_txn *t, struct vhc_err *e) {
@@ -802,13 +714,13 @@ int vhc_txn_commit(struct vhc_txn *t, struct vhc_err *e) {
         r = vhc_state_union(&t->before, &t->after, &intent);
         if (r < 0)
                 return r;
-        if (!only_dirs(&intent)) {
+        if (!vhc_state_clean(&intent)) {
                 r = write_state(t, &intent, e);
                 if (r < 0)
                         goto out;
         }
-        for (size_t i = 0; t->mkdirs && t->mkdirs[i]; i++) {
-                _cleanup_free_ char *p = vhc_root_join(t->root, t->mkdirs[i]);
+        for (size_t i = 0; t->ch.mkdirs && t->ch.mkdirs[i]; i++) {
+                _cleanup_free_ char *p = vhc_root_join(t->root, t->ch.mkdirs[i]);
 
                 if (!p) {
                         r = -ENOMEM;
@@ -821,40 +733,28 @@ int vhc_txn_commit(struct vhc_txn *t, struct vhc_err *e) {
                         goto out;
                 }
         }
-        for (size_t i = 0; i < t->n_changes; i++) {
-                r = commit_change(t, &t->changes[i], e);
+        for (size_t i = 0; i < t->ch.n; i++) {
+                r = commit_change(t, &t->ch.v[i], e);
                 if (r < 0) {
-                        if (i == 0 && still_old(&t->changes[i]))
+                        if (i == 0 && still_old(&t->ch.v[i]))
                                 rollback(t, &intent);
                         goto out;
                 }
         }
-        if (only_dirs(&t->after)) {
-                /* Nothing of ours is left: no record, and no directory we made.
-                 * Once the record is gone (even if syncing that failed), the
-                 * directories are only known here: remove them now. */
-                _cleanup_free_ char *sp = vhc_root_path(t->root, VHC_PATH_STATE_FILE);
-                int k;
-
-                r = write_state(t, &(struct vhc_state){}, e);
-                if (sp && access(sp, F_OK) < 0 && errno == ENOENT) {
-                        k = remove_dirs(t, intent.dirs, r < 0 ? NULL : e);
-                        if (r >= 0)
-                                r = k;
-                }
-        } else
-                r = write_state(t, &t->after, e);
+        r = write_final(t, e);
 out:
         vhc_state_done(&intent);
         return r;
 }
 
 int vhc_txn_diff(const struct vhc_txn *t, FILE *f) {
-        for (size_t i = 0; i < t->n_changes; i++) {
-                const struct vhc_file_change *c = &t->changes[i];
+        for (size_t i = 0; i < t->ch.n; i++) {
+                const struct vhc_file_change *c = &t->ch.v[i];
                 _cleanup_free_ char *a = NULL, *b = NULL;
                 int r;
 
+                if (c->touch)
+                        continue;
                 if (asprintf(&a, "a%s", c->abs) < 0 || asprintf(&b, "b%s", c->abs) < 0)
                         return -ENOMEM;
                 r = vhc_udiff(f, a, c->old, c->old_len, b, c->new, c->new_len);
@@ -897,241 +797,25 @@ fail:
         return r;
 }
 
-void vhc_regen_need_done(struct vhc_regen_need *n) {
-        strv_free(n->added);
-        strv_free(n->removed);
-        *n = (struct vhc_regen_need){};
-}
+int vhc_txn_regenerate(struct vhc_txn *t, bool defer, char ***ret_lines, struct vhc_err *e) {
+        _cleanup_strv_free_ char **lines = NULL;
+        unsigned done = 0, skipped = 0, left;
+        int failed, r;
 
-static bool has_arg(const struct vhc_state *s, const char *arg) {
-        for (size_t i = 0; i < s->n_kargs; i++)
-                if (streq(s->kargs[i].arg, arg))
-                        return true;
-        return false;
-}
-
-static int push_unique(char ***l, const char *s) {
-        return strv_contains(*l, s) ? 0 : strv_push_dup(l, s);
-}
-
-int vhc_txn_regen_need(const struct vhc_txn *t, struct vhc_regen_need *ret) {
-        static const enum vhc_path initramfs[] = { VHC_PATH_UDEV_RULE, VHC_PATH_MODPROBE_CONF,
-                                                   VHC_PATH_DRACUT_CONF, VHC_PATH_INITRAMFS_TOOLS_HOOK };
-        struct vhc_regen_need n = { .flags = t->kargs_changed ? VHC_REGEN_BOOTLOADER : 0 };
-        int r = 0;
-
-        for (size_t i = 0; i < t->n_changes; i++)
-                for (size_t j = 0; j < ELEMENTSOF(initramfs); j++)
-                        if (streq(t->changes[i].abs, vhc_path_abs(initramfs[j])))
-                                n.flags |= VHC_REGEN_INITRAMFS;
-        if (t->kargs_changed) {
-                for (size_t i = 0; i < t->after.n_kargs && r >= 0; i++)
-                        if (!has_arg(&t->before, t->after.kargs[i].arg))
-                                r = push_unique(&n.added, t->after.kargs[i].arg);
-                for (size_t i = 0; i < t->before.n_kargs && r >= 0; i++) {
-                        const struct vhc_karg_record *k = &t->before.kargs[i];
-
-                        if (has_arg(&t->after, k->arg))
-                                continue;
-                        r = push_unique(&n.removed, k->arg);
-                        if (r >= 0 && k->replaced)
-                                r = push_unique(&n.added, k->replaced);
-                }
-        }
-        if (r < 0) {
-                vhc_regen_need_done(&n);
-                return r;
-        }
-        *ret = n;
-        return 0;
-}
-
-int vhc_regen_marker_read(const struct vhc_root *r, struct vhc_regen_need *ret, struct vhc_err *e) {
-        _cleanup_free_ char *path = vhc_root_path(r, VHC_PATH_REGEN_MARKER), *text = NULL;
-        struct vhc_regen_need n = {};
-        int k;
-
-        if (!path)
-                return -ENOMEM;
-        k = vhc_read_file(path, 1 << 16, &text, NULL);
-        if (k == -ENOENT) {
-                *ret = n;
+        *ret_lines = NULL;
+        if (t->after.pending == 0 || defer)
                 return 0;
-        }
-        if (k < 0)
-                return vhc_err_set(e, k, path, 0, "cannot read: %s", strerror(-k));
-        for (char *l = text, *nl; *l; l = nl ? nl + 1 : l + strlen(l)) {
-                nl = strchr(l, '\n');
-                if (nl)
-                        *nl = '\0';
-                if (streq(l, "bootloader"))
-                        n.flags |= VHC_REGEN_BOOTLOADER;
-                else if (streq(l, "initramfs"))
-                        n.flags |= VHC_REGEN_INITRAMFS;
-                else if (startswith(l, "add ") && (k = push_unique(&n.added, l + 4)) < 0)
-                        break;
-                else if (startswith(l, "remove ") && (k = push_unique(&n.removed, l + 7)) < 0)
-                        break;
-        }
-        if (k < 0) {
-                vhc_regen_need_done(&n);
-                return k;
-        }
-        *ret = n;
-        return 0;
-}
-
-int vhc_regen_marker_add(const struct vhc_root *r, const struct vhc_regen_need *add, struct vhc_err *e) {
-        _cleanup_free_ char *path = vhc_root_path(r, VHC_PATH_REGEN_MARKER), *buf = NULL, *text = NULL;
-        _cleanup_strv_free_ char **dirs = NULL;
-        _cleanup_(vhc_regen_need_done) struct vhc_regen_need n = {};
-        size_t size = 0;
-        FILE *f;
-        int k;
-
-        if (!path)
-                return -ENOMEM;
-        if (add->flags == 0)
-                return 0;
-        k = vhc_regen_marker_read(r, &n, e);
-        if (k < 0)
-                return k;
-        n.flags |= add->flags;
-        /* An argument added then removed in one transaction nets out, and back. */
-        for (size_t i = 0; add->added && add->added[i] && k >= 0; i++)
-                k = push_unique(&n.added, add->added[i]);
-        for (size_t i = 0; add->removed && add->removed[i] && k >= 0; i++)
-                k = push_unique(&n.removed, add->removed[i]);
-        if (k < 0)
-                return k;
-
-        f = open_memstream(&buf, &size);
-        if (!f)
-                return -ENOMEM;
-        if (n.flags & VHC_REGEN_BOOTLOADER)
-                fputs("bootloader\n", f);
-        if (n.flags & VHC_REGEN_INITRAMFS)
-                fputs("initramfs\n", f);
-        for (size_t i = 0; n.added && n.added[i]; i++)
-                if (!strv_contains(n.removed, n.added[i]) || strv_contains(add->added, n.added[i]))
-                        fprintf(f, "add %s\n", n.added[i]);
-        for (size_t i = 0; n.removed && n.removed[i]; i++)
-                if (!strv_contains(n.added, n.removed[i]) || strv_contains(add->removed, n.removed[i]))
-                        fprintf(f, "remove %s\n", n.removed[i]);
-        k = vhc_memstream_finish(f, &buf, &text);
-        if (k < 0)
-                return k;
-
-        k = missing_dirs(r, vhc_path_abs(VHC_PATH_RPM_STATE_DIR), &dirs);
-        for (size_t i = 0; k >= 0 && dirs && dirs[i]; i++) {
-                _cleanup_free_ char *p = vhc_root_join(r, dirs[i]);
-                k = p ? vhc_mkdir(p, 0755) : -ENOMEM;
-        }
-        if (k < 0)
-                return vhc_err_set(e, k, path, 0, "cannot create its directory: %s", strerror(-k));
-        k = vhc_write_file_atomic(path, text, strlen(text), 0644, NULL);
-        if (k < 0)
-                return vhc_err_set(e, k, path, 0, "cannot write: %s", strerror(-k));
-        return 0;
-}
-
-int vhc_regen_marker_clear(const struct vhc_root *r, struct vhc_err *e) {
-        _cleanup_free_ char *path = vhc_root_path(r, VHC_PATH_REGEN_MARKER),
-                            *dir = vhc_root_path(r, VHC_PATH_RPM_STATE_DIR);
-        int k;
-
-        if (!path || !dir)
-                return -ENOMEM;
-        k = vhc_remove_file(path);
-        if (k < 0 && k != -ENOENT)
-                return vhc_err_set(e, k, path, 0, "cannot remove: %s", strerror(-k));
-        k = vhc_rmdir(dir);
-        if (k < 0 && k != -ENOTEMPTY)
-                return vhc_err_set(e, k, dir, 0, "cannot remove: %s", strerror(-k));
-        return 0;
-}
-
-static int report(char ***lines, int result, const struct vhc_regen *g, const char *what) {
-        char *s = NULL;
-        int n;
-
-        switch (result) {
-        case VHC_REGEN_DONE:
-                if (!g->command)
-                        return 0;
-                n = asprintf(&s, "regenerated %s: %s", what, g->command);
-                break;
-        case VHC_REGEN_FAILED:
-                if (g->output && g->output[0]) {
-                        /* The tool's own words first, then the one line that says what to do. */
-                        fputs(g->output, stderr);
-                        if (g->output[strlen(g->output) - 1] != '\n')
-                                fputc('\n', stderr);
-                }
-                /* fall through */
-        default:
-                n = asprintf(&s, "%s", g->message ? g->message : "regeneration skipped");
-                break;
-        }
-        if (n < 0)
-                return -ENOMEM;
-        return strv_consume(lines, s);
-}
-
-int vhc_regenerate(const struct vhc_root *r, const struct vhc_regen_need *n, char ***ret_lines,
-                   struct vhc_err *e) {
-        _cleanup_(vhc_boot_done) struct vhc_boot boot = {};
-        _cleanup_strv_free_ char **lines = calloc(1, sizeof(char *));
-        int k, failed = 0;
-
-        if (!lines)
-                return -ENOMEM;
-        if (n->flags) {
-                k = vhc_boot_detect(r, &boot, e);
-                if (k < 0)
-                        return k;
-        }
-        if (n->flags && boot.booted <= 0) {
-                /* A chroot, container or image build: one line with all there is to run. */
-                _cleanup_(vhc_regen_done) struct vhc_regen gb = {}, gi = {};
-                _cleanup_free_ char *cmd = NULL;
-                char *line;
-
-                if ((n->flags & VHC_REGEN_BOOTLOADER) &&
-                    (k = vhc_boot_regenerate_bootloader(&boot, n->added, n->removed, &gb, e)) < 0)
-                        return k;
-                if ((n->flags & VHC_REGEN_INITRAMFS) && (k = vhc_boot_regenerate_initramfs(&boot, &gi, e)) < 0)
-                        return k;
-                if (asprintf(&cmd, "%s%s%s", strempty(gb.command), gb.command && gi.command ? " && " : "",
-                             strempty(gi.command)) < 0)
-                        return -ENOMEM;
-                if (asprintf(&line, "not a booted system: boot files not regenerated; run '%s' on the booted "
-                                    "system", cmd) < 0)
-                        return -ENOMEM;
-                if ((k = strv_consume(&lines, line)) < 0)
-                        return k;
-                *ret_lines = TAKE_PTR(lines);
-                return 0;
-        }
-        if (n->flags & VHC_REGEN_BOOTLOADER) {
-                _cleanup_(vhc_regen_done) struct vhc_regen g = {};
-
-                k = vhc_boot_regenerate_bootloader(&boot, n->added, n->removed, &g, e);
-                if (k < 0)
-                        return k;
-                failed += k == VHC_REGEN_FAILED;
-                if ((k = report(&lines, k, &g, "the boot loader configuration")) < 0)
-                        return k;
-        }
-        if (n->flags & VHC_REGEN_INITRAMFS) {
-                _cleanup_(vhc_regen_done) struct vhc_regen g = {};
-
-                k = vhc_boot_regenerate_initramfs(&boot, &g, e);
-                if (k < 0)
-                        return k;
-                failed += k == VHC_REGEN_FAILED;
-                if ((k = report(&lines, k, &g, "the initramfs")) < 0)
-                        return k;
+        failed = vhc_regenerate(&t->boot, t->after.pending, &done, &skipped, &lines, e);
+        if (failed < 0)
+                return failed;
+        left = t->after.pending & ~done;
+        if (t->reverting)
+                left &= ~skipped;
+        if (left != t->after.pending) {
+                t->after.pending = left;
+                r = write_final(t, e);
+                if (r < 0)
+                        return r;
         }
         *ret_lines = TAKE_PTR(lines);
         return failed;

@@ -6,7 +6,6 @@
 #include "strv.h"
 
 static const char *const vars[] = { "GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT" };
-#define VAR_MAIN vars[0]
 
 #define GIB (UINT64_C(1) << 30)
 #define MIB (UINT64_C(1) << 20)
@@ -82,11 +81,11 @@ int vhc_kargs_wanted(const struct vhc_config *c, const struct vhc_cpuinfo *cpu, 
         return 0;
 }
 
-static int tokens_of(const struct vhc_grub *g, const char *var, char ***ret, struct vhc_err *e) {
+static int grub_tokens(void *obj, const char *var, char ***ret, struct vhc_err *e) {
         _cleanup_free_ char *val = NULL;
         int r;
 
-        r = vhc_grub_get(g, var, &val);
+        r = vhc_grub_get(obj, var, &val);
         if (r == -ENOENT) {
                 *ret = calloc(1, sizeof(char *));
                 return *ret ? 0 : -ENOMEM;
@@ -99,53 +98,99 @@ static int tokens_of(const struct vhc_grub *g, const char *var, char ***ret, str
         return r;
 }
 
-static int has_token(const struct vhc_grub *g, const char *var, const char *arg, struct vhc_err *e) {
-        _cleanup_strv_free_ char **t = NULL;
-        int r = tokens_of(g, var, &t, e);
-
-        return r < 0 ? r : vhc_cmdline_find(t, arg) >= 0;
+static int grub_append(void *obj, const char *var, const char *arg, struct vhc_karg_edit *ret_edit,
+                       struct vhc_err *e) {
+        return vhc_grub_append_arg(obj, var, arg, ret_edit, e);
 }
 
-static int undo(struct vhc_grub *g, const struct vhc_karg_record *k, struct vhc_err *e) {
+static int grub_remove(void *obj, const char *var, const char *arg, const struct vhc_karg_edit *edit,
+                       struct vhc_err *e) {
+        return vhc_grub_remove_arg(obj, var, arg, edit, e);
+}
+
+static int grub_replace(void *obj, const char *var, const char *old_arg, const char *new_arg,
+                        struct vhc_err *e) {
+        return vhc_grub_replace_arg(obj, var, old_arg, new_arg, e);
+}
+
+void vhc_kargs_grub_target(struct vhc_grub *g, const char *file, struct vhc_kargs_target *ret) {
+        *ret = (struct vhc_kargs_target){
+                .store = "grub-defaults",
+                .file = file,
+                .vars = vars,
+                .n_vars = ELEMENTSOF(vars),
+                .obj = g,
+                .tokens = grub_tokens,
+                .append = grub_append,
+                .remove = grub_remove,
+                .replace = grub_replace,
+        };
+}
+
+/* How many tokens of all the target's variables are exactly arg. */
+static int count_token(const struct vhc_kargs_target *t, const char *arg, size_t *ret, struct vhc_err *e) {
+        size_t n = 0;
+
+        for (size_t v = 0; v < t->n_vars; v++) {
+                _cleanup_strv_free_ char **l = NULL;
+                int r = t->tokens(t->obj, t->vars[v], &l, e);
+
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; l[i]; i++)
+                        n += streq(l[i], arg);
+        }
+        *ret = n;
+        return 0;
+}
+
+static int undo(const struct vhc_kargs_target *t, const struct vhc_karg_record *k, struct vhc_err *e) {
         int r;
 
         if (k->replaced)
-                r = vhc_grub_replace_arg(g, k->var, k->arg, k->replaced, e);
+                r = t->replace(t->obj, k->var, k->arg, k->replaced, e);
         else
-                r = vhc_grub_remove_arg(g, k->var, k->arg, &k->edit, e);
+                r = t->remove(t->obj, k->var, k->arg, &k->edit, e);
         /* Gone already: the user took it out, which is what undoing wants. */
         return r == -ENOENT ? 0 : r;
 }
 
-static bool ours(const struct vhc_karg_record *k, const char *file) {
-        return streq(k->file, file);
+static bool ours(const struct vhc_karg_record *k, const struct vhc_kargs_target *t) {
+        return streq(k->file, t->file);
 }
 
 /* Replaces, in every variable, each token with the key of arg but another value. */
-static int replace_contradicting(struct vhc_grub *g, const char *file, const char *arg,
-                                 const struct vhc_state *old, struct vhc_state *new_state, struct vhc_err *e) {
-        for (size_t v = 0; v < ELEMENTSOF(vars); v++)
+static int replace_contradicting(const struct vhc_kargs_target *t, const char *arg, struct vhc_state *new_state,
+                                 struct vhc_err *e) {
+        for (size_t k = 0; t->readonly && t->readonly[k]; k++)
+                if (vhc_cmdline_same_key(t->readonly[k], arg) && !streq(t->readonly[k], arg))
+                        return vhc_err_set(e, -EINVAL, t->file, 0,
+                                           "%s, which contradicts %s, comes from a boot loader variable of its "
+                                           "options line (grubenv): take it out there first",
+                                           t->readonly[k], arg);
+        for (size_t v = 0; v < t->n_vars; v++)
                 for (;;) {
-                        _cleanup_strv_free_ char **t = NULL;
+                        _cleanup_strv_free_ char **l = NULL;
                         ssize_t i = -1;
                         int r;
 
-                        r = tokens_of(g, vars[v], &t, e);
+                        r = t->tokens(t->obj, t->vars[v], &l, e);
                         if (r < 0)
                                 return r;
-                        for (size_t k = 0; t[k]; k++)
-                                if (vhc_cmdline_same_key(t[k], arg) && !streq(t[k], arg))
+                        for (size_t k = 0; l[k]; k++)
+                                if (vhc_cmdline_same_key(l[k], arg) && !streq(l[k], arg))
                                         i = (ssize_t)k;
                         if (i < 0)
                                 break;
-                        r = vhc_grub_replace_arg(g, vars[v], t[i], arg, e);
+                        r = t->replace(t->obj, t->vars[v], l[i], arg, e);
                         if (r < 0)
                                 return r;
                         r = vhc_state_add_karg(new_state, &(struct vhc_karg_record){
-                                                                  .file = (char *)file,
-                                                                  .var = (char *)vars[v],
+                                                                  .store = (char *)t->store,
+                                                                  .file = (char *)t->file,
+                                                                  .var = (char *)t->vars[v],
                                                                   .arg = (char *)arg,
-                                                                  .replaced = t[i],
+                                                                  .replaced = l[i],
                                                           });
                         if (r < 0)
                                 return r;
@@ -153,7 +198,7 @@ static int replace_contradicting(struct vhc_grub *g, const char *file, const cha
         return 0;
 }
 
-int vhc_kargs_apply(struct vhc_grub *g, const char *file, char *const *wanted, const struct vhc_state *old,
+int vhc_kargs_apply(const struct vhc_kargs_target *t, char *const *wanted, const struct vhc_state *old,
                     struct vhc_state *new_state, struct vhc_err *e) {
         int r;
 
@@ -161,8 +206,8 @@ int vhc_kargs_apply(struct vhc_grub *g, const char *file, char *const *wanted, c
         for (size_t i = old->n_kargs; i-- > 0;) {
                 const struct vhc_karg_record *k = &old->kargs[i];
 
-                if (ours(k, file) && !strv_contains(wanted, k->arg)) {
-                        r = undo(g, k, e);
+                if (ours(k, t) && !strv_contains(wanted, k->arg)) {
+                        r = undo(t, k, e);
                         if (r < 0)
                                 return r;
                 }
@@ -170,42 +215,39 @@ int vhc_kargs_apply(struct vhc_grub *g, const char *file, char *const *wanted, c
 
         for (size_t w = 0; wanted[w]; w++) {
                 const char *arg = wanted[w];
-                bool present = false;
+                size_t n;
 
-                r = replace_contradicting(g, file, arg, old, new_state, e);
+                /* Our earlier records for arg stay valid for as many tokens of it as are there. */
+                r = count_token(t, arg, &n, e);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < old->n_kargs && n > 0; i++) {
+                        const struct vhc_karg_record *k = &old->kargs[i];
+
+                        if (!ours(k, t) || !streq(k->arg, arg))
+                                continue;
+                        r = vhc_state_add_karg(new_state, k);
+                        if (r < 0)
+                                return r;
+                        n--;
+                }
+
+                r = replace_contradicting(t, arg, new_state, e);
                 if (r < 0)
                         return r;
 
-                /* Our earlier records for arg stay valid while the token is there. */
-                for (size_t i = 0; i < old->n_kargs; i++) {
-                        const struct vhc_karg_record *k = &old->kargs[i];
-
-                        if (!ours(k, file) || !streq(k->arg, arg))
-                                continue;
-                        r = has_token(g, k->var, arg, e);
-                        if (r < 0)
-                                return r;
-                        if (r > 0) {
-                                r = vhc_state_add_karg(new_state, k);
-                                if (r < 0)
-                                        return r;
-                        }
-                }
-
-                for (size_t v = 0; v < ELEMENTSOF(vars) && !present; v++) {
-                        r = has_token(g, vars[v], arg, e);
-                        if (r < 0)
-                                return r;
-                        present = r > 0;
-                }
-                if (!present) {
+                r = count_token(t, arg, &n, e);
+                if (r < 0)
+                        return r;
+                if (n == 0 && !strv_contains(t->readonly, arg)) {
                         struct vhc_karg_record k = {
-                                .file = (char *)file,
-                                .var = (char *)VAR_MAIN,
+                                .store = (char *)t->store,
+                                .file = (char *)t->file,
+                                .var = (char *)t->vars[0],
                                 .arg = (char *)arg,
                         };
 
-                        r = vhc_grub_append_arg(g, VAR_MAIN, arg, &k.edit, e);
+                        r = t->append(t->obj, t->vars[0], arg, &k.edit, e);
                         if (r < 0)
                                 return r;
                         r = vhc_state_add_karg(new_state, &k);
@@ -216,13 +258,13 @@ int vhc_kargs_apply(struct vhc_grub *g, const char *file, char *const *wanted, c
         return 0;
 }
 
-int vhc_kargs_revert(struct vhc_grub *g, const char *file, const struct vhc_state *old, struct vhc_err *e) {
+int vhc_kargs_revert(const struct vhc_kargs_target *t, const struct vhc_state *old, struct vhc_err *e) {
         for (size_t i = old->n_kargs; i-- > 0;) {
                 int r;
 
-                if (!ours(&old->kargs[i], file))
+                if (!ours(&old->kargs[i], t))
                         continue;
-                r = undo(g, &old->kargs[i], e);
+                r = undo(t, &old->kargs[i], e);
                 if (r < 0)
                         return r;
         }

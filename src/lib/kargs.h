@@ -5,6 +5,7 @@
 #include "cpuinfo.h"
 #include "err.h"
 #include "grub-default.h"
+#include "karg-edit.h"
 #include "state.h"
 
 /* The owned-argument engine: the kernel arguments the config wants, put into
@@ -30,12 +31,41 @@ void vhc_hugepages_for(uint64_t bytes, const struct vhc_cpuinfo *cpu, struct vhc
 int vhc_hugepages_check(const struct vhc_config *c, const struct vhc_cpuinfo *cpu, uint64_t mem_total,
                         struct vhc_hugepages *ret, struct vhc_err *e);
 
-/* Makes g hold every wanted argument and none that an earlier apply (records
- * in old) put there and the config no longer wants. file is the path named in
- * records ("/etc/default/grub"). The records of what g now holds of ours are
- * added to new_state. */
-int vhc_kargs_apply(struct vhc_grub *g, const char *file, char *const *wanted, const struct vhc_state *old,
+/* One place that holds kernel arguments, as the engine edits it: a grub
+ * defaults file, a boot entry, /etc/kernel/cmdline. vars are the variables
+ * whose tokens the kernel gets (vars[0] takes what is added); the callbacks
+ * edit obj in memory, changing only the bytes of the argument concerned.
+ * readonly: tokens the kernel also gets that this place cannot edit (grub
+ * variables such as $kernelopts, expanded from grubenv); NULL: none. */
+struct vhc_kargs_target {
+        const char *store; /* for the records: "grub-defaults" */
+        const char *file;  /* the machine path the records name */
+        const char *const *vars;
+        size_t n_vars;
+        void *obj;
+        /* The tokens of var, in order; an empty list if it is not set. */
+        int (*tokens)(void *obj, const char *var, char ***ret, struct vhc_err *e);
+        int (*append)(void *obj, const char *var, const char *arg, struct vhc_karg_edit *ret_edit,
+                      struct vhc_err *e);
+        /* -ENOENT if arg is not there. */
+        int (*remove)(void *obj, const char *var, const char *arg, const struct vhc_karg_edit *edit,
+                      struct vhc_err *e);
+        int (*replace)(void *obj, const char *var, const char *old_arg, const char *new_arg, struct vhc_err *e);
+        char *const *readonly;
+};
+
+/* Makes the target hold every wanted argument and none that an earlier apply
+ * (records in old) put there and the config no longer wants. The records of
+ * what it now holds of ours are added to new_state. A wanted argument the
+ * kernel gets already (the user's own, or in readonly) is left alone; a token
+ * that contradicts one (same parameter, other value) is replaced by it, and
+ * the original recorded; one in readonly cannot be, and is an error. */
+int vhc_kargs_apply(const struct vhc_kargs_target *t, char *const *wanted, const struct vhc_state *old,
                     struct vhc_state *new_state, struct vhc_err *e);
 
-/* Undoes every record of old that names file, newest first. */
-int vhc_kargs_revert(struct vhc_grub *g, const char *file, const struct vhc_state *old, struct vhc_err *e);
+/* Undoes every record of old that names the target's file, newest first. */
+int vhc_kargs_revert(const struct vhc_kargs_target *t, const struct vhc_state *old, struct vhc_err *e);
+
+/* The target for a parsed grub defaults file (GRUB_CMDLINE_LINUX, then
+ * GRUB_CMDLINE_LINUX_DEFAULT). */
+void vhc_kargs_grub_target(struct vhc_grub *g, const char *file, struct vhc_kargs_target *ret);

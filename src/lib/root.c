@@ -37,8 +37,6 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_LIMITS_CONF] = "/etc/security/limits.d/90-virt-host-config.conf",
         [VHC_PATH_ETC_GROUP] = "/etc/group",
         [VHC_PATH_PCI_IDS] = "/usr/share/hwdata/pci.ids",
-        [VHC_PATH_RPM_STATE_DIR] = "/var/lib/rpm-state/virt-host-config",
-        [VHC_PATH_REGEN_MARKER] = "/var/lib/rpm-state/virt-host-config/regenerate",
         [VHC_PATH_LIBVIRT_QEMU_HOOK] = "/etc/libvirt/hooks/qemu.d/virt-host-config",
         [VHC_PATH_HOOK_RUN_DIR] = "/run/virt-host-config",
         [VHC_PATH_SYS_DEVICES] = "/sys/devices",
@@ -63,6 +61,16 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_LIMITS_MAIN] = "/etc/security/limits.conf",
         [VHC_PATH_LIMITS_D] = "/etc/security/limits.d",
         [VHC_PATH_LIBVIRT_QEMU_DIR] = "/etc/libvirt/qemu",
+        [VHC_PATH_KERNEL_CMDLINE] = "/etc/kernel/cmdline",
+        [VHC_PATH_KERNEL_CMDLINE_USR] = "/usr/lib/kernel/cmdline",
+        [VHC_PATH_KERNEL_INSTALL_CONF] = "/etc/kernel/install.conf",
+        [VHC_PATH_KERNEL_INSTALL_CONF_USR] = "/usr/lib/kernel/install.conf",
+        [VHC_PATH_EFI] = "/efi",
+        [VHC_PATH_BOOT] = "/boot",
+        [VHC_PATH_BOOT_EFI] = "/boot/efi",
+        [VHC_PATH_USR_LIB_MODULES] = "/usr/lib/modules",
+        [VHC_PATH_GRUB2_ENV] = "/boot/grub2/grubenv",
+        [VHC_PATH_GRUB_ENV] = "/boot/grub/grubenv",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was
@@ -79,9 +87,26 @@ static const enum vhc_path qemu_firmware_dirs[] = {
         _VHC_PATH_MAX,
 };
 
+/* bootctl's order (src/shared/find-esp.c): /efi, then /boot, then /boot/efi. */
+static const enum vhc_path esp_dirs[] = {
+        VHC_PATH_EFI,
+        VHC_PATH_BOOT,
+        VHC_PATH_BOOT_EFI,
+        _VHC_PATH_MAX,
+};
+
+/* Merged /usr first: /lib is a link to it there. */
+static const enum vhc_path module_dirs[] = {
+        VHC_PATH_USR_LIB_MODULES,
+        VHC_PATH_LIB_MODULES,
+        _VHC_PATH_MAX,
+};
+
 static const enum vhc_path *const lists[_VHC_PATHS_MAX] = {
         [VHC_PATHS_PROGRAM_DIRS] = program_dirs,
         [VHC_PATHS_QEMU_FIRMWARE] = qemu_firmware_dirs,
+        [VHC_PATHS_ESP] = esp_dirs,
+        [VHC_PATHS_KERNEL_MODULES] = module_dirs,
 };
 
 static const struct vhc_ovmf_path ovmf_paths[] = {

@@ -34,8 +34,6 @@ enum vhc_path {
         VHC_PATH_LIMITS_CONF,       /* /etc/security/limits.d/<NN>-virt-host-config.conf */
         VHC_PATH_ETC_GROUP,         /* /etc/group */
         VHC_PATH_PCI_IDS,           /* /usr/share/hwdata/pci.ids */
-        VHC_PATH_RPM_STATE_DIR,     /* /var/lib/rpm-state/virt-host-config */
-        VHC_PATH_REGEN_MARKER,      /* /var/lib/rpm-state/virt-host-config/regenerate */
         VHC_PATH_LIBVIRT_QEMU_HOOK, /* /etc/libvirt/hooks/qemu.d/virt-host-config */
         VHC_PATH_HOOK_RUN_DIR,      /* /run/virt-host-config (what the libvirt hook keeps while guests run) */
         VHC_PATH_SYS_DEVICES,       /* /sys/devices (hybrid CPUs' PMUs: <pmu>/cpus) */
@@ -60,6 +58,16 @@ enum vhc_path {
         VHC_PATH_LIMITS_MAIN,       /* /etc/security/limits.conf */
         VHC_PATH_LIMITS_D,          /* /etc/security/limits.d */
         VHC_PATH_LIBVIRT_QEMU_DIR,  /* /etc/libvirt/qemu (libvirt's domain XML) */
+        VHC_PATH_KERNEL_CMDLINE,    /* /etc/kernel/cmdline (kernel-install's arguments for new entries) */
+        VHC_PATH_KERNEL_CMDLINE_USR, /* /usr/lib/kernel/cmdline (its packaged default) */
+        VHC_PATH_KERNEL_INSTALL_CONF, /* /etc/kernel/install.conf */
+        VHC_PATH_KERNEL_INSTALL_CONF_USR, /* /usr/lib/kernel/install.conf */
+        VHC_PATH_EFI,               /* /efi (an ESP mount point) */
+        VHC_PATH_BOOT,              /* /boot */
+        VHC_PATH_BOOT_EFI,          /* /boot/efi */
+        VHC_PATH_USR_LIB_MODULES,   /* /usr/lib/modules */
+        VHC_PATH_GRUB2_ENV,         /* /boot/grub2/grubenv */
+        VHC_PATH_GRUB_ENV,          /* /boot/grub/grubenv */
         _VHC_PATH_MAX,
 };
 
@@ -68,6 +76,8 @@ enum vhc_path {
 enum vhc_path_list {
         VHC_PATHS_PROGRAM_DIRS,  /* /usr/sbin, /usr/bin, /sbin, /bin */
         VHC_PATHS_QEMU_FIRMWARE, /* descriptors: a file in /etc hides the one of its name in /usr/share */
+        VHC_PATHS_ESP,           /* where the EFI system partition is mounted: /efi, /boot, /boot/efi (bootctl's order) */
+        VHC_PATHS_KERNEL_MODULES, /* /usr/lib/modules, /lib/modules */
         _VHC_PATHS_MAX,
 };
 

@@ -5,7 +5,7 @@
 #include "state.h"
 #include "strv.h"
 
-#define STATE_VERSION 1
+#define STATE_VERSION 2
 
 void vhc_state_init(struct vhc_state *s) {
         *s = (struct vhc_state){};
@@ -13,6 +13,7 @@ void vhc_state_init(struct vhc_state *s) {
 
 void vhc_state_done(struct vhc_state *s) {
         for (size_t i = 0; i < s->n_kargs; i++) {
+                free(s->kargs[i].store);
                 free(s->kargs[i].file);
                 free(s->kargs[i].var);
                 free(s->kargs[i].arg);
@@ -24,31 +25,49 @@ void vhc_state_done(struct vhc_state *s) {
                 free(s->files[i].sha256);
         }
         free(s->files);
+        for (size_t i = 0; i < s->n_created; i++) {
+                free(s->created[i].path);
+                free(s->created[i].base);
+        }
+        free(s->created);
+        strv_free(s->boot_entries);
         strv_free(s->dirs);
         vhc_state_init(s);
 }
 
-bool vhc_state_empty(const struct vhc_state *s) {
-        return s->n_kargs == 0 && s->n_files == 0 && strv_length(s->dirs) == 0;
+bool vhc_state_clean(const struct vhc_state *s) {
+        return s->n_kargs == 0 && s->n_files == 0 && s->n_created == 0 && s->pending == 0;
 }
 
-static bool karg_same(const struct vhc_karg_record *a, const struct vhc_karg_record *b) {
-        return streq(a->file, b->file) && streq(a->var, b->var) && streq(a->arg, b->arg) &&
-               streq(strempty(a->replaced), strempty(b->replaced)) && !!a->replaced == !!b->replaced;
+bool vhc_state_empty(const struct vhc_state *s) {
+        return vhc_state_clean(s) && strv_length(s->dirs) == 0 && strv_length(s->boot_entries) == 0;
+}
+
+static const char *const regen_names[] = { "bootloader", "initramfs", "uki" };
+
+const char *vhc_regen_name(unsigned flag) {
+        for (size_t i = 0; i < ELEMENTSOF(regen_names); i++)
+                if (flag == 1U << i)
+                        return regen_names[i];
+        return NULL;
+}
+
+bool vhc_karg_record_same(const struct vhc_karg_record *a, const struct vhc_karg_record *b) {
+        return streq(a->store, b->store) && streq(a->file, b->file) && streq(a->var, b->var) &&
+               streq(a->arg, b->arg) && !!a->replaced == !!b->replaced &&
+               streq(strempty(a->replaced), strempty(b->replaced));
 }
 
 int vhc_state_add_karg(struct vhc_state *s, const struct vhc_karg_record *rec) {
         struct vhc_karg_record *t, *k;
 
-        for (size_t i = 0; i < s->n_kargs; i++)
-                if (karg_same(&s->kargs[i], rec))
-                        return 0;
         t = realloc(s->kargs, (s->n_kargs + 1) * sizeof(*t));
         if (!t)
                 return -ENOMEM;
         s->kargs = t;
         k = &t[s->n_kargs];
         *k = (struct vhc_karg_record){
+                .store = strdup(rec->store),
                 .file = strdup(rec->file),
                 .var = strdup(rec->var),
                 .arg = strdup(rec->arg),
@@ -56,9 +75,16 @@ int vhc_state_add_karg(struct vhc_state *s, const struct vhc_karg_record *rec) {
                 .edit = rec->edit,
         };
         s->n_kargs++;
-        if (!k->file || !k->var || !k->arg || (rec->replaced && !k->replaced))
+        if (!k->store || !k->file || !k->var || !k->arg || (rec->replaced && !k->replaced))
                 return -ENOMEM;
         return 0;
+}
+
+bool vhc_state_has_file_kargs(const struct vhc_state *s, const char *file) {
+        for (size_t i = 0; i < s->n_kargs; i++)
+                if (streq(s->kargs[i].file, file))
+                        return true;
+        return false;
 }
 
 const struct vhc_file_record *vhc_state_find_file(const struct vhc_state *s, const char *path) {
@@ -91,10 +117,47 @@ int vhc_state_add_file(struct vhc_state *s, const char *path, const char *sha256
         return 0;
 }
 
+const struct vhc_created_record *vhc_state_find_created(const struct vhc_state *s, const char *path) {
+        for (size_t i = 0; i < s->n_created; i++)
+                if (streq(s->created[i].path, path))
+                        return &s->created[i];
+        return NULL;
+}
+
+int vhc_state_add_created(struct vhc_state *s, const char *path, const char *base) {
+        struct vhc_created_record *t;
+
+        if (vhc_state_find_created(s, path))
+                return 0;
+        t = realloc(s->created, (s->n_created + 1) * sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        s->created = t;
+        t[s->n_created] = (struct vhc_created_record){ strdup(path), strdup(base) };
+        s->n_created++;
+        if (!t[s->n_created - 1].path || !t[s->n_created - 1].base)
+                return -ENOMEM;
+        return 0;
+}
+
+int vhc_state_add_entry(struct vhc_state *s, const char *path) {
+        if (strv_contains(s->boot_entries, path))
+                return 0;
+        return strv_push_dup(&s->boot_entries, path);
+}
+
 int vhc_state_add_dir(struct vhc_state *s, const char *dir) {
         if (strv_contains(s->dirs, dir))
                 return 0;
         return strv_push_dup(&s->dirs, dir);
+}
+
+static size_t count_karg(const struct vhc_state *s, const struct vhc_karg_record *k) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < s->n_kargs; i++)
+                n += vhc_karg_record_same(&s->kargs[i], k);
+        return n;
 }
 
 int vhc_state_union(const struct vhc_state *a, const struct vhc_state *b, struct vhc_state *ret) {
@@ -102,14 +165,21 @@ int vhc_state_union(const struct vhc_state *a, const struct vhc_state *b, struct
         int r = 0;
 
         vhc_state_init(&u);
+        u.pending = a->pending | b->pending;
         for (int pass = 0; pass < 2 && r >= 0; pass++) {
                 const struct vhc_state *s = pass ? b : a;
 
+                /* Equal records stand for as many tokens: keep the larger count. */
                 for (size_t i = 0; i < s->n_kargs && r >= 0; i++)
-                        r = vhc_state_add_karg(&u, &s->kargs[i]);
+                        if (count_karg(&u, &s->kargs[i]) < count_karg(s, &s->kargs[i]))
+                                r = vhc_state_add_karg(&u, &s->kargs[i]);
                 for (size_t i = 0; i < s->n_files && r >= 0; i++)
                         if (!vhc_state_find_file(&u, s->files[i].path) || pass == 1)
                                 r = vhc_state_add_file(&u, s->files[i].path, s->files[i].sha256);
+                for (size_t i = 0; i < s->n_created && r >= 0; i++)
+                        r = vhc_state_add_created(&u, s->created[i].path, s->created[i].base);
+                for (size_t i = 0; s->boot_entries && s->boot_entries[i] && r >= 0; i++)
+                        r = vhc_state_add_entry(&u, s->boot_entries[i]);
                 for (size_t i = 0; s->dirs && s->dirs[i] && r >= 0; i++)
                         r = vhc_state_add_dir(&u, s->dirs[i]);
         }
@@ -143,9 +213,13 @@ static json_object *get_array(json_object *o, const char *key) {
         return v;
 }
 
+static bool is_abs_string(json_object *o) {
+        return json_object_is_type(o, json_type_string) && json_object_get_string(o)[0] == '/';
+}
+
 int vhc_state_parse(struct vhc_state *s, const char *text, const char *name, struct vhc_err *e) {
         json_object *root, *a, *v;
-        int r = 0;
+        int r = 0, version;
 
         root = json_tokener_parse(text);
         if (!root || !json_object_is_type(root, json_type_object)) {
@@ -154,22 +228,30 @@ int vhc_state_parse(struct vhc_state *s, const char *text, const char *name, str
                                    "not a state record of virt-host-config (broken JSON): restore it or remove "
                                    "it to forget what was applied");
         }
-        if (!json_object_object_get_ex(root, "version", &v) || json_object_get_int(v) != STATE_VERSION) {
-                r = vhc_err_set(e, -EINVAL, name, 0, "unknown state record version (expected %d)", STATE_VERSION);
+        version = json_object_object_get_ex(root, "version", &v) ? json_object_get_int(v) : 0;
+        if (version != 1 && version != STATE_VERSION) {
+                r = vhc_err_set(e, -EINVAL, name, 0,
+                                "unknown state record version %d (this virt-host-config reads 1 and %d): written "
+                                "by a newer version? install it again to revert",
+                                version, STATE_VERSION);
                 goto out;
         }
+        s->from_v1 = version == 1;
         a = get_array(root, "kernel_args");
         for (size_t i = 0; a && i < json_object_array_length(a) && r >= 0; i++) {
                 json_object *o = json_object_array_get_idx(a, i);
                 struct vhc_karg_record k = {
+                        /* Version 1 knew only /etc/default/grub. */
+                        .store = version == 1 ? (char *)"grub-defaults" : (char *)get_str(o, "store"),
                         .file = (char *)get_str(o, "file"),
                         .var = (char *)get_str(o, "var"),
                         .arg = (char *)get_str(o, "arg"),
                         .replaced = (char *)get_str(o, "replaced"),
                         .edit = { get_bool(o, "space"), get_bool(o, "line_added"), get_bool(o, "newline_added") },
                 };
-                if (!k.file || !k.var || !k.arg)
-                        r = vhc_err_set(e, -EINVAL, name, 0, "kernel_args entry %zu lacks file, var or arg", i);
+                if (!k.store || !k.file || !k.var || !k.arg || k.file[0] != '/')
+                        r = vhc_err_set(e, -EINVAL, name, 0, "kernel_args entry %zu lacks store, file, var or arg",
+                                        i);
                 else
                         r = vhc_state_add_karg(s, &k);
         }
@@ -183,11 +265,43 @@ int vhc_state_parse(struct vhc_state *s, const char *text, const char *name, str
                 else
                         r = vhc_state_add_file(s, p, h);
         }
+        a = get_array(root, "created");
+        for (size_t i = 0; a && i < json_object_array_length(a) && r >= 0; i++) {
+                json_object *o = json_object_array_get_idx(a, i);
+                const char *p = get_str(o, "path"), *b = get_str(o, "base");
+
+                if (!p || !b || p[0] != '/')
+                        r = vhc_err_set(e, -EINVAL, name, 0, "created entry %zu lacks path or base", i);
+                else
+                        r = vhc_state_add_created(s, p, b);
+        }
+        a = get_array(root, "boot_entries");
+        for (size_t i = 0; a && i < json_object_array_length(a) && r >= 0; i++) {
+                json_object *o = json_object_array_get_idx(a, i);
+
+                if (!is_abs_string(o))
+                        r = vhc_err_set(e, -EINVAL, name, 0, "boot_entries entry %zu is not an absolute path", i);
+                else
+                        r = vhc_state_add_entry(s, json_object_get_string(o));
+        }
+        a = get_array(root, "pending");
+        for (size_t i = 0; a && i < json_object_array_length(a) && r >= 0; i++) {
+                json_object *o = json_object_array_get_idx(a, i);
+                const char *n = json_object_is_type(o, json_type_string) ? json_object_get_string(o) : "";
+                unsigned f = 0;
+
+                for (unsigned bit = 1; bit & _VHC_REGEN_ALL; bit <<= 1)
+                        if (streq(n, vhc_regen_name(bit)))
+                                f = bit;
+                if (!f)
+                        r = vhc_err_set(e, -EINVAL, name, 0, "pending entry %zu is not a known regeneration", i);
+                s->pending |= f;
+        }
         a = get_array(root, "dirs");
         for (size_t i = 0; a && i < json_object_array_length(a) && r >= 0; i++) {
                 json_object *o = json_object_array_get_idx(a, i);
 
-                if (!json_object_is_type(o, json_type_string) || json_object_get_string(o)[0] != '/')
+                if (!is_abs_string(o))
                         r = vhc_err_set(e, -EINVAL, name, 0, "dirs entry %zu is not an absolute path", i);
                 else
                         r = vhc_state_add_dir(s, json_object_get_string(o));
@@ -203,12 +317,20 @@ int vhc_state_load(struct vhc_state *s, const char *path, struct vhc_err *e) {
         _cleanup_free_ char *text = NULL;
         int r;
 
-        r = vhc_read_file(path, 1 << 20, &text, NULL);
+        r = vhc_read_file(path, 1 << 22, &text, NULL);
         if (r == -ENOENT)
                 return r;
         if (r < 0)
                 return vhc_err_set(e, r, path, 0, "cannot read: %s", strerror(-r));
         return vhc_state_parse(s, text, path, e);
+}
+
+static json_object *string_array(char *const *l) {
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && l && l[i]; i++)
+                json_object_array_add(a, json_object_new_string(l[i]));
+        return a;
 }
 
 int vhc_state_format(const struct vhc_state *s, char **ret) {
@@ -224,6 +346,7 @@ int vhc_state_format(const struct vhc_state *s, char **ret) {
                 const struct vhc_karg_record *k = &s->kargs[i];
                 json_object *o = json_object_new_object();
 
+                json_object_object_add(o, "store", json_object_new_string(k->store));
                 json_object_object_add(o, "file", json_object_new_string(k->file));
                 json_object_object_add(o, "var", json_object_new_string(k->var));
                 json_object_object_add(o, "arg", json_object_new_string(k->arg));
@@ -248,9 +371,21 @@ int vhc_state_format(const struct vhc_state *s, char **ret) {
         }
         json_object_object_add(root, "files", a);
         a = json_object_new_array();
-        for (size_t i = 0; s->dirs && s->dirs[i]; i++)
-                json_object_array_add(a, json_object_new_string(s->dirs[i]));
-        json_object_object_add(root, "dirs", a);
+        for (size_t i = 0; i < s->n_created; i++) {
+                json_object *o = json_object_new_object();
+
+                json_object_object_add(o, "path", json_object_new_string(s->created[i].path));
+                json_object_object_add(o, "base", json_object_new_string(s->created[i].base));
+                json_object_array_add(a, o);
+        }
+        json_object_object_add(root, "created", a);
+        json_object_object_add(root, "boot_entries", string_array(s->boot_entries));
+        a = json_object_new_array();
+        for (unsigned bit = 1; bit & _VHC_REGEN_ALL; bit <<= 1)
+                if (s->pending & bit)
+                        json_object_array_add(a, json_object_new_string(vhc_regen_name(bit)));
+        json_object_object_add(root, "pending", a);
+        json_object_object_add(root, "dirs", string_array(s->dirs));
 
         text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                             JSON_C_TO_STRING_NOSLASHESCAPE);

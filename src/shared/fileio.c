@@ -6,6 +6,7 @@
 #include <selinux/selinux.h>
 #include <sys/stat.h>
 
+#include "err.h"
 #include "fileio.h"
 #include "macro.h"
 
@@ -262,5 +263,20 @@ int vhc_memstream_finish(FILE *f, char **buf, char **ret) {
                 return -ENOMEM;
         }
         *ret = TAKE_PTR(*buf);
+        return 0;
+}
+
+int vhc_read_machine_file(const char *path, char **ret, size_t *ret_len, struct vhc_err *e) {
+        int r = vhc_read_file(path, 1 << 20, ret, ret_len);
+
+        if (r == -ENOENT) {
+                *ret = NULL;
+                *ret_len = 0;
+                return 0;
+        }
+        if (r == -EFBIG)
+                return vhc_err_set(e, r, path, 0, "larger than 1 MiB: not a file this tool manages");
+        if (r < 0)
+                return vhc_err_set(e, r, path, 0, "cannot read: %s", strerror(-r));
         return 0;
 }

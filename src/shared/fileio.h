@@ -9,6 +9,11 @@
  * terminating NUL that *ret_len does not count. */
 int vhc_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 
+/* A file of the machine that this tool edits (at most 1 MiB): *ret NULL if
+ * it is absent; other failures set e, naming the file. */
+struct vhc_err;
+int vhc_read_machine_file(const char *path, char **ret, size_t *ret_len, struct vhc_err *e);
+
 /* Replaces path atomically: a temporary file in the same directory, written,
  * fsynced, renamed over path, then the directory fsynced. An existing file
  * keeps its mode, owner and SELinux label; a new one gets mode and the label

@@ -181,6 +181,13 @@ static int run(const char *dir, bool reverting) {
         vhc_config_init(&c);
         vhc_txn_init(&t, r);
         k = vhc_txn_run(&t, reverting ? NULL : &c, false, &e);
+        /* As the program does: the boot files next (here: no tool, skipped). */
+        if (k >= 0) {
+                char **lines = NULL;
+
+                k = vhc_txn_regenerate(&t, false, &lines, &e);
+                strv_free(lines);
+        }
         vhc_txn_done(&t);
         vhc_config_done(&c);
         return k;

@@ -139,7 +139,7 @@ struct op {
         size_t var;
         const char *arg;
         char *old; /* OP_REPLACE: the token that was there */
-        struct vhc_grub_edit edit;
+        struct vhc_karg_edit edit;
 };
 
 struct ops {
@@ -551,7 +551,7 @@ static void assert_bash(const struct vhc_grub *g, const char *want_linux) {
 
 static void append_undo(const char *before, const char *after, const char *value_after) {
         _cleanup_(vhc_grub_freep) struct vhc_grub *g = parse_ok(before);
-        struct vhc_grub_edit edit;
+        struct vhc_karg_edit edit;
 
         assert_int_equal(vhc_grub_append_arg(g, "GRUB_CMDLINE_LINUX", "iommu=pt", &edit, NULL), 0);
         if (after)
@@ -596,7 +596,7 @@ static void test_append_double_quoted(void **state) {
 static void test_remove_after_user_arg(void **state) {
         static const char before[] = "GRUB_CMDLINE_LINUX=\"rhgb quiet\"\n";
         _cleanup_(vhc_grub_freep) struct vhc_grub *g = parse_ok(before), *g2 = NULL;
-        struct vhc_grub_edit edit;
+        struct vhc_karg_edit edit;
         struct vhc_err e = {};
         size_t len;
         const char *t;
@@ -626,7 +626,7 @@ static void test_remove_after_user_arg(void **state) {
 
 static void test_remove_gone(void **state) {
         _cleanup_(vhc_grub_freep) struct vhc_grub *g = parse_ok("GRUB_CMDLINE_LINUX=\"rhgb quiet\"\n");
-        struct vhc_grub_edit edit = {.space = true};
+        struct vhc_karg_edit edit = {.space = true};
 
         assert_int_equal(vhc_grub_remove_arg(g, "GRUB_CMDLINE_LINUX", "iommu=pt", &edit, NULL), -ENOENT);
         assert_int_equal(vhc_grub_remove_arg(g, "GRUB_CMDLINE_LINUX_DEFAULT", "iommu=pt", &edit, NULL),
@@ -642,7 +642,7 @@ static void test_remove_gone(void **state) {
 static void test_line_added_and_removed(void **state) {
         static const char before[] = "GRUB_TIMEOUT=5\nGRUB_DEFAULT=saved\n";
         _cleanup_(vhc_grub_freep) struct vhc_grub *g = parse_ok(before);
-        struct vhc_grub_edit e1, e2;
+        struct vhc_karg_edit e1, e2;
 
         assert_int_equal(vhc_grub_get(g, "GRUB_CMDLINE_LINUX", &(char *){NULL}), -ENOENT);
         assert_int_equal(vhc_grub_append_arg(g, "GRUB_CMDLINE_LINUX", "iommu=pt", &e1, NULL), 0);
@@ -665,7 +665,7 @@ static void test_line_added_user_kept(void **state) {
         /* Our line, but the user put an argument into it: the line stays. */
         _cleanup_(vhc_grub_freep) struct vhc_grub *g =
                 parse_ok("GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX=\"iommu=pt nomodeset\"\n");
-        struct vhc_grub_edit edit = {.line_added = true};
+        struct vhc_karg_edit edit = {.line_added = true};
 
         assert_int_equal(vhc_grub_remove_arg(g, "GRUB_CMDLINE_LINUX", "iommu=pt", &edit, NULL), 0);
         assert_text(g, "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX=\"nomodeset\"\n");
@@ -674,7 +674,7 @@ static void test_line_added_user_kept(void **state) {
 static void test_no_trailing_newline(void **state) {
         static const char before[] = "GRUB_TIMEOUT=5";
         _cleanup_(vhc_grub_freep) struct vhc_grub *g = parse_ok(before);
-        struct vhc_grub_edit edit;
+        struct vhc_karg_edit edit;
 
         assert_int_equal(vhc_grub_append_arg(g, "GRUB_CMDLINE_LINUX", "iommu=pt", &edit, NULL), 0);
         assert_true(edit.line_added);
@@ -796,7 +796,7 @@ static void test_kernel_separators(void **state) {
 static void test_append_after_continuation(void **state) {
         static const char before[] = "GRUB_TIMEOUT=5\\\n";
         _cleanup_(vhc_grub_freep) struct vhc_grub *g = parse_ok(before);
-        struct vhc_grub_edit edit;
+        struct vhc_karg_edit edit;
 
         assert_int_equal(vhc_grub_append_arg(g, "GRUB_CMDLINE_LINUX", "iommu=pt", &edit, NULL), 0);
         assert_value(g, "GRUB_CMDLINE_LINUX", "iommu=pt");

@@ -234,6 +234,7 @@ static void engine_round_trip(const char *grub, const char *conf, const char *wa
         _cleanup_strv_free_ char **wanted = NULL;
         _cleanup_free_ char *applied = NULL;
         struct vhc_state none, after, again;
+        struct vhc_kargs_target t, t2;
         struct vhc_config c;
         struct vhc_err e = {};
         size_t len;
@@ -244,17 +245,19 @@ static void engine_round_trip(const char *grub, const char *conf, const char *wa
         assert_int_equal(load(&c, conf, &e), 0);
         assert_int_equal(vhc_kargs_wanted(&c, &cpu, &wanted), 0);
         assert_int_equal(vhc_grub_parse(grub, strlen(grub), "grub", &g, &e), 0);
-        assert_int_equal(vhc_kargs_apply(g, "/etc/default/grub", wanted, &none, &after, &e), 0);
+        vhc_kargs_grub_target(g, "/etc/default/grub", &t);
+        assert_int_equal(vhc_kargs_apply(&t, wanted, &none, &after, &e), 0);
         applied = strdup(vhc_grub_text(g, &len));
         assert_non_null(applied);
         assert_string_equal(applied, want_applied);
 
         /* A second apply from the record changes nothing. */
         assert_int_equal(vhc_grub_parse(applied, strlen(applied), "grub", &g2, &e), 0);
-        assert_int_equal(vhc_kargs_apply(g2, "/etc/default/grub", wanted, &after, &again, &e), 0);
+        vhc_kargs_grub_target(g2, "/etc/default/grub", &t2);
+        assert_int_equal(vhc_kargs_apply(&t2, wanted, &after, &again, &e), 0);
         assert_string_equal(vhc_grub_text(g2, &len), applied);
 
-        assert_int_equal(vhc_kargs_revert(g, "/etc/default/grub", &after, &e), 0);
+        assert_int_equal(vhc_kargs_revert(&t, &after, &e), 0);
         assert_string_equal(vhc_grub_text(g, &len), grub);
         vhc_state_done(&after);
         vhc_state_done(&again);

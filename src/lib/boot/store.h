@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "detect.h"
+#include "err.h"
+#include "kargs.h"
+
+/* One kind of place where kernel arguments live, behind one interface: it
+ * reads a file of its kind and hands the owned-argument engine (kargs.h) a
+ * target that edits it in memory; the planner (stores.h) does the rest the
+ * same for every kind. One file each: store-grub.c, store-bls.c,
+ * store-cmdline.c. */
+
+/* One file of a store, open for editing. */
+struct vhc_store_file {
+        struct vhc_kargs_target target;
+        void *obj;
+        const char *(*text)(const void *obj, size_t *ret_len); /* the text after the edits */
+        void (*free)(void *obj);
+        char **readonly; /* owned: target.readonly */
+        char *label;     /* for status: "/etc/default/grub", "entry 6.17.7-300.fc43" */
+};
+
+void vhc_store_file_done(struct vhc_store_file *f);
+
+struct vhc_store {
+        const char *name; /* in the records: "grub-defaults", "bls-entry", "kernel-cmdline" */
+        const char *what; /* what the file is for, in the list of changes */
+        /* Parses text (the bytes of the file at abs) into *ret. -EINVAL (e
+         * naming the file and line) for what cannot be edited safely. */
+        int (*open)(const struct vhc_boot *b, const char *abs, const char *text, size_t len,
+                    struct vhc_store_file *ret, struct vhc_err *e);
+};
+
+extern const struct vhc_store vhc_store_grub_defaults;
+extern const struct vhc_store vhc_store_bls_entry;
+extern const struct vhc_store vhc_store_kernel_cmdline;
+
+/* By the name a record holds; NULL if unknown. */
+const struct vhc_store *vhc_store_by_name(const char *name);
+
+/* The engine's callbacks for a text of kline.h (bls and cmdline stores). */
+struct vhc_kline;
+void vhc_store_kline_target(struct vhc_store_file *f, const struct vhc_store *s, const char *abs, const char *var,
+                            struct vhc_kline *k);

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+#include <libgen.h>
+#include <sys/stat.h>
+
+#include "change.h"
+#include "strv.h"
+
+void vhc_changes_done(struct vhc_changes *c) {
+        for (size_t i = 0; i < c->n; i++) {
+                free(c->v[i].abs);
+                free(c->v[i].path);
+                free(c->v[i].old);
+                free(c->v[i].new);
+        }
+        free(c->v);
+        strv_free(c->mkdirs);
+        *c = (struct vhc_changes){};
+}
+
+static struct vhc_file_change *push(struct vhc_changes *c, const char *abs, const char *path) {
+        struct vhc_file_change *v = realloc(c->v, (c->n + 1) * sizeof(*v)), *x;
+
+        if (!v)
+                return NULL;
+        c->v = v;
+        x = &v[c->n++];
+        *x = (struct vhc_file_change){ .abs = strdup(abs), .path = strdup(path) };
+        return x->abs && x->path ? x : NULL;
+}
+
+int vhc_changes_add(struct vhc_changes *c, const char *abs, const char *path, const char *old, size_t old_len,
+                    const char *new, size_t new_len, mode_t mode, const char *what, enum vhc_effect effect) {
+        struct vhc_file_change *x;
+
+        if (old && new && old_len == new_len && memcmp(old, new, new_len) == 0)
+                return 0;
+        if (!old && !new)
+                return 0;
+        x = push(c, abs, path);
+        if (!x)
+                return -ENOMEM;
+        x->old_len = old_len;
+        x->new_len = new_len;
+        x->mode = mode;
+        x->what = what;
+        x->effect = effect;
+        if (old && !(x->old = strndup(old, old_len)))
+                return -ENOMEM;
+        if (new && !(x->new = strndup(new, new_len)))
+                return -ENOMEM;
+        return 0;
+}
+
+int vhc_changes_add_touch(struct vhc_changes *c, const char *abs, const char *path) {
+        struct vhc_file_change *x = push(c, abs, path);
+
+        if (!x)
+                return -ENOMEM;
+        x->touch = true;
+        return 0;
+}
+
+const struct vhc_file_change *vhc_changes_find(const struct vhc_changes *c, const char *abs) {
+        for (size_t i = 0; i < c->n; i++)
+                if (!c->v[i].touch && streq(c->v[i].abs, abs))
+                        return &c->v[i];
+        return NULL;
+}
+
+int vhc_missing_dirs(const struct vhc_root *r, const char *dir, char ***l) {
+        _cleanup_free_ char *copy = strdup(dir), *full = NULL;
+        struct stat st;
+        int k;
+
+        if (!copy)
+                return -ENOMEM;
+        if (streq(dir, "/"))
+                return 0;
+        full = vhc_root_join(r, dir);
+        if (!full)
+                return -ENOMEM;
+        if (stat(full, &st) == 0)
+                return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+        if (errno != ENOENT)
+                return negative_errno();
+        k = vhc_missing_dirs(r, dirname(copy), l);
+        if (k < 0)
+                return k;
+        return strv_contains(*l, dir) ? 0 : strv_push_dup(l, dir);
+}
