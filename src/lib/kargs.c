@@ -159,25 +159,44 @@ static bool ours(const struct vhc_karg_record *k, const struct vhc_kargs_target 
         return streq(k->file, t->file);
 }
 
-/* Replaces, in every variable, each token with the key of arg but another value. */
+/* Replaces each token with the key of arg but another value that the kernel
+ * would take over arg: those after arg's last exact occurrence (the kernel
+ * takes the last value), first to last. So undoing the records newest first,
+ * each on the last exact arg, puts every original back in its place. */
 static int replace_contradicting(const struct vhc_kargs_target *t, const char *arg, struct vhc_state *new_state,
                                  struct vhc_err *e) {
+        size_t from_var = 0;
+
         for (size_t k = 0; t->readonly && t->readonly[k]; k++)
                 if (vhc_cmdline_same_key(t->readonly[k], arg) && !streq(t->readonly[k], arg))
                         return vhc_err_set(e, -EINVAL, t->file, 0,
                                            "%s, which contradicts %s, comes from a boot loader variable of its "
                                            "options line (grubenv): take it out there first",
                                            t->readonly[k], arg);
-        for (size_t v = 0; v < t->n_vars; v++)
+        /* An exact one in a later variable wins over the earlier ones. */
+        for (size_t v = 0; v < t->n_vars; v++) {
+                _cleanup_strv_free_ char **l = NULL;
+                int r = t->tokens(t->obj, t->vars[v], &l, e);
+
+                if (r < 0)
+                        return r;
+                for (size_t k = 0; l[k]; k++)
+                        if (streq(l[k], arg))
+                                from_var = v;
+        }
+        for (size_t v = from_var; v < t->n_vars; v++)
                 for (;;) {
                         _cleanup_strv_free_ char **l = NULL;
-                        ssize_t i = -1;
+                        ssize_t i = -1, start = 0;
                         int r;
 
                         r = t->tokens(t->obj, t->vars[v], &l, e);
                         if (r < 0)
                                 return r;
                         for (size_t k = 0; l[k]; k++)
+                                if (streq(l[k], arg))
+                                        start = (ssize_t)k + 1;
+                        for (size_t k = start; l[k] && i < 0; k++)
                                 if (vhc_cmdline_same_key(l[k], arg) && !streq(l[k], arg))
                                         i = (ssize_t)k;
                         if (i < 0)
