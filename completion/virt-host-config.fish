@@ -28,6 +28,6 @@ complete -c virt-host-config -l dry-run \
     -d 'Print a unified diff of what would change; write nothing'
 complete -c virt-host-config -l defer \
     -n "__fish_seen_subcommand_from apply; or not __fish_seen_subcommand_from $commands" \
-    -d 'Leave boot-file regeneration to the next apply'
+    -d 'Record the boot-file rebuild as pending for the next apply'
 complete -c virt-host-config -s h -l help -d 'Show the help'
 complete -c virt-host-config -l version -d 'Show the version'

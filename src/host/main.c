@@ -34,7 +34,7 @@ static void help(void) {
                "  --config FILE  read FILE instead of <root>/etc/virt-host-config/virt-host-config.conf\n"
                "  --json         machine-readable output\n"
                "  --dry-run      print a unified diff of what would change; write nothing\n"
-               "  --defer        apply: leave boot-file regeneration to the next apply (rpm %%post)\n"
+               "  --defer        apply: record the boot-file rebuild as pending for the next apply (rpm %%post)\n"
                "  -h, --help     show this help\n"
                "  --version      show the version\n\n"
                "Exit: 0 ok, 1 error, 2 usage error. See virt-host-config(8).\n");

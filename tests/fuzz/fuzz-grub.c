@@ -18,7 +18,7 @@ struct op {
         size_t var;
         const char *arg;
         char *old;
-        struct vhc_grub_edit edit;
+        struct vhc_karg_edit edit;
 };
 
 struct ops {
