@@ -400,6 +400,10 @@ static int resolve_pin(struct gx_ctx *ctx, struct create *c) {
         if (c->pin.n_l3 > 1)
                 gx_note("no L3 cache domain has %u free cores: the guest spans %u of them", c->pin.cores,
                         c->pin.n_l3);
+        if (c->pin.n_efficiency > 0)
+                gx_note("%u vCPUs on performance-core threads and %u on efficiency cores, one each: "
+                        "the guest sees %u cores of one thread",
+                        c->pin.n_vcpus - c->pin.n_efficiency, c->pin.n_efficiency, c->pin.n_vcpus);
         c->g.pin = &c->pin;
         c->g.topoext = amd;
         return 0;
