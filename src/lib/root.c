@@ -63,6 +63,12 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_LIMITS_MAIN] = "/etc/security/limits.conf",
         [VHC_PATH_LIMITS_D] = "/etc/security/limits.d",
         [VHC_PATH_LIBVIRT_QEMU_DIR] = "/etc/libvirt/qemu",
+        [VHC_PATH_KVMFR_DEV] = "/dev/kvmfr0",
+        [VHC_PATH_SHM_LOOKING_GLASS] = "/dev/shm/looking-glass",
+        [VHC_PATH_RUN_USER] = "/run/user",
+        [VHC_PATH_USR_LIB64] = "/usr/lib64",
+        [VHC_PATH_USR_LIB] = "/usr/lib",
+        [VHC_PATH_LIBVIRT_DIR] = "/etc/libvirt",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was

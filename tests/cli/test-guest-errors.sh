@@ -111,6 +111,7 @@ virt-guest-xml: note: create the disk before the first start: qemu-img create -f
 virt-guest-xml: note: /usr/share/virtio-win/virtio-win.iso not found: install virtio-win, or give the driver ISO with --cdrom; Windows needs it for the virtio disk and network
 virt-guest-xml: note: no OVMF firmware found under $ROOT: libvirt picks one when the guest is defined (install edk2-ovmf)
 virt-guest-xml: warning: --hugepages: the host has 0 free huge pages of 2048 KiB, the guest needs 4096; reserve them (sysctl vm.nr_hugepages) or the guest will not start
+virt-guest-xml: warning: the guest's TPM 2.0 needs swtpm and swtpm_setup, and libvirt does not start it without them: install swtpm and swtpm-tools
 EOT
 if diff -u "$T/want" "$T/err" && grep -q '<os firmware="efi">' "$T/out"; then echo "ok notes"; else echo "FAIL notes"; fails=$((fails + 1)); fi
 
