@@ -82,6 +82,9 @@ int cmd_patch(struct gx_ctx *ctx) {
                                               : "");
         gx_result_notes(ctx, &res);
         if (ctx->o->diff) {
+                /* As diff -u: nothing when nothing changed. */
+                if (in_len == out_len && memcmp(in, out, in_len) == 0)
+                        goto out;
                 fflush(stdout);
                 r = vhc_udiff(stdout, "<stdin>", in, in_len, "<stdin> (patched)", out, out_len);
                 if (r >= 0 && fflush(stdout) != 0)

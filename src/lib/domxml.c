@@ -383,38 +383,93 @@ static xmlNodePtr state_on(struct builder *b, xmlNodePtr parent, const char *nam
 struct style {
         char quote;
         char indent[16];
+        /* The input, for the quotes each element was written with: libvirt
+         * keeps <metadata> as libxml2 wrote it, in double quotes, inside its
+         * own single-quoted XML. NULL for a new domain. */
+        const char *src;
+        size_t src_len;
+        size_t *lines; /* offset of each line's start, [0] for line 1 */
+        unsigned n_lines;
+        unsigned line_base; /* what to add to libxml2's line numbers */
 };
 
 static const struct style style_default = {.quote = '"', .indent = "  "};
 
-static void detect_style(const char *s, size_t len, struct style *st) {
-        const char *sq = memmem(s, len, "='", 2), *dq = memmem(s, len, "=\"", 2);
+static int detect_style(const char *s, size_t len, size_t from, unsigned line_base, struct style *st) {
+        const char *root = s + from, *sq, *dq;
+        size_t rlen = len - from, n = 1;
 
         *st = style_default;
+        sq = memmem(root, rlen, "='", 2);
+        dq = memmem(root, rlen, "=\"", 2);
         if (sq && (!dq || sq < dq))
                 st->quote = '\'';
         /* The first indented element after the root's start tag gives one level. */
-        for (size_t i = 0; i + 1 < len; i++)
-                if (s[i] == '\n') {
-                        size_t j = i + 1, n;
+        for (size_t i = 0; i + 1 < rlen; i++)
+                if (root[i] == '\n') {
+                        size_t j = i + 1, k;
 
-                        while (j < len && (s[j] == ' ' || s[j] == '\t'))
+                        while (j < rlen && (root[j] == ' ' || root[j] == '\t'))
                                 j++;
-                        n = j - i - 1;
-                        if (j < len && s[j] == '<' && n > 0) {
-                                if (n < sizeof(st->indent)) {
-                                        memcpy(st->indent, s + i + 1, n);
-                                        st->indent[n] = '\0';
+                        k = j - i - 1;
+                        if (j < rlen && root[j] == '<' && k > 0) {
+                                if (k < sizeof(st->indent)) {
+                                        memcpy(st->indent, root + i + 1, k);
+                                        st->indent[k] = '\0';
                                 }
                                 break;
                         }
                 }
+        for (size_t i = 0; i < len; i++)
+                n += s[i] == '\n';
+        st->lines = malloc(n * sizeof(*st->lines));
+        if (!st->lines)
+                return -ENOMEM;
+        st->lines[0] = 0;
+        st->n_lines = 1;
+        for (size_t i = 0; i < len; i++)
+                if (s[i] == '\n')
+                        st->lines[st->n_lines++] = i + 1;
+        st->src = s;
+        st->src_len = len;
+        st->line_base = line_base;
+        return 0;
+}
+
+/* The quote of the element's own start tag in the input; inherited for an
+ * element the edits made, or one without attributes. libxml2 gives the line
+ * where the start tag ends. */
+static char elem_quote(const struct style *st, const xmlNode *n, char inherited) {
+        unsigned line = n->line ? n->line + st->line_base : 0;
+        size_t from, to, name_len;
+        char name[128];
+        const char *p, *tag = NULL;
+
+        if (!st->src || line == 0 || line >= 65535 || line > st->n_lines)
+                return inherited;
+        snprintf(name, sizeof(name), "<%s%s%s", n->ns && n->ns->prefix ? (const char *)n->ns->prefix : "",
+                 n->ns && n->ns->prefix ? ":" : "", (const char *)n->name);
+        name_len = strlen(name);
+        from = st->lines[line > 4 ? line - 4 : 0];
+        to = line < st->n_lines ? st->lines[line] : st->src_len;
+        for (p = st->src + from; (p = memmem(p, (size_t)(st->src + to - p), name, name_len)); p++)
+                if (p + name_len < st->src + st->src_len && strchr(" \t\r\n/>", p[name_len]))
+                        tag = p;
+        if (!tag)
+                return inherited;
+        for (p = tag + name_len; p < st->src + st->src_len && *p != '>'; p++)
+                if (*p == '=') {
+                        while (++p < st->src + st->src_len && strchr(" \t\r\n", *p))
+                                ;
+                        return p < st->src + st->src_len && (*p == '\'' || *p == '"') ? *p : inherited;
+                }
+        return inherited;
 }
 
 /* libvirt escapes both quotes everywhere (virBufferEscapeString); libxml2
  * only what each context needs. */
-static void put_escaped(FILE *f, const xmlChar *s, bool attr, const struct style *st) {
-        bool libvirt = st->quote == '\'';
+static void put_escaped(FILE *f, const xmlChar *s, bool attr, char q) {
+        bool libvirt = q == '\'';
 
         for (; s && *s; s++)
                 switch (*s) {
@@ -453,28 +508,28 @@ static void put_name(FILE *f, const xmlNs *ns, const xmlChar *name) {
         fputs((const char *)name, f);
 }
 
-static void put_nsdefs(FILE *f, const xmlNode *n, const struct style *st) {
+static void put_nsdefs(FILE *f, const xmlNode *n, char q) {
         for (const xmlNs *ns = n->nsDef; ns; ns = ns->next) {
                 fputs(ns->prefix ? " xmlns:" : " xmlns", f);
                 if (ns->prefix)
                         fputs((const char *)ns->prefix, f);
-                fprintf(f, "=%c", st->quote);
-                put_escaped(f, ns->href, true, st);
-                fputc(st->quote, f);
+                fprintf(f, "=%c", q);
+                put_escaped(f, ns->href, true, q);
+                fputc(q, f);
         }
 }
 
-static void put_attrs(FILE *f, const xmlNode *n, const struct style *st) {
+static void put_attrs(FILE *f, const xmlNode *n, char q) {
         for (const xmlAttr *a = n->properties; a; a = a->next) {
                 fputc(' ', f);
                 put_name(f, a->ns, a->name);
-                fprintf(f, "=%c", st->quote);
+                fprintf(f, "=%c", q);
                 for (const xmlNode *t = a->children; t; t = t->next)
                         if (t->type == XML_TEXT_NODE)
-                                put_escaped(f, t->content, true, st);
+                                put_escaped(f, t->content, true, q);
                         else if (t->type == XML_ENTITY_REF_NODE)
                                 fprintf(f, "&%s;", (const char *)t->name);
-                fputc(st->quote, f);
+                fputc(q, f);
         }
 }
 
@@ -494,18 +549,20 @@ static void put_indent(FILE *f, unsigned depth, const struct style *st) {
 /* One node as libxml2's formatting writer does (XML_SAVE_FORMAT): elements
  * with element children only get a line each, indented; an element with text
  * keeps its content on one line, as it came. */
-static void put_node(FILE *f, const xmlNode *n, unsigned depth, bool format, const struct style *st) {
+static void put_node(FILE *f, const xmlNode *n, unsigned depth, bool format, const struct style *st,
+                     char q) {
         switch (n->type) {
         case XML_ELEMENT_NODE: {
                 bool inner = format && !has_text_child(n);
 
+                q = elem_quote(st, n, q);
                 fputc('<', f);
                 put_name(f, n->ns, n->name);
                 /* libvirt writes namespace declarations after the attributes, libxml2 before. */
-                if (st->quote == '\'')
-                        put_attrs(f, n, st), put_nsdefs(f, n, st);
+                if (q == '\'')
+                        put_attrs(f, n, q), put_nsdefs(f, n, q);
                 else
-                        put_nsdefs(f, n, st), put_attrs(f, n, st);
+                        put_nsdefs(f, n, q), put_attrs(f, n, q);
                 if (!n->children) {
                         fputs("/>", f);
                         return;
@@ -516,7 +573,7 @@ static void put_node(FILE *f, const xmlNode *n, unsigned depth, bool format, con
                                 fputc('\n', f);
                                 put_indent(f, depth + 1, st);
                         }
-                        put_node(f, c, depth + 1, inner, st);
+                        put_node(f, c, depth + 1, inner, st, q);
                 }
                 if (inner) {
                         fputc('\n', f);
@@ -528,7 +585,7 @@ static void put_node(FILE *f, const xmlNode *n, unsigned depth, bool format, con
                 return;
         }
         case XML_TEXT_NODE:
-                put_escaped(f, n->content, false, st);
+                put_escaped(f, n->content, false, q);
                 return;
         case XML_CDATA_SECTION_NODE:
                 fprintf(f, "<![CDATA[%s]]>", n->content ? (const char *)n->content : "");
@@ -578,7 +635,7 @@ static int serialize(xmlNodePtr root, const struct style *st, const char *before
         if (!f)
                 return -ENOMEM;
         fwrite(before, 1, before_len, f);
-        put_node(f, root, 0, true, st);
+        put_node(f, root, 0, true, st, st->quote);
         if (after)
                 fwrite(after, 1, after_len, f);
         else
@@ -2041,8 +2098,9 @@ int vhc_domxml_patch(const char *xml, size_t len, const char *name, const struct
         struct builder b = {};
         xmlDocPtr doc = NULL, first = NULL;
         xmlNodePtr dom, first_dom;
-        struct style st;
+        struct style st = {};
         size_t n, from, before;
+        unsigned line_base = 0;
         int r;
 
         if (!res)
@@ -2080,6 +2138,8 @@ int vhc_domxml_patch(const char *xml, size_t len, const char *name, const struct
                 r = parse_piece(xml, from, len, name, &doc, &dom, e);
                 if (r < 0)
                         goto out;
+                if (len - from >= 5 && strneq(xml + from, "<?xml", 5))
+                        line_base = count_lines(xml, from);
                 res->boot_from_install = take_boot_order(&b, xmlDocGetRootElement(first), dom);
         }
         res->n_domains = (unsigned)n;
@@ -2089,10 +2149,13 @@ int vhc_domxml_patch(const char *xml, size_t len, const char *name, const struct
         if (r < 0)
                 goto out;
         before = spans[n - 1].start - from;
-        detect_style(xml + spans[n - 1].start, spans[n - 1].end - spans[n - 1].start, &st);
+        r = detect_style(xml, spans[n - 1].end, spans[n - 1].start, line_base, &st);
+        if (r < 0)
+                goto out;
         r = serialize(dom, &st, xml + from, before, xml + spans[n - 1].end, len - spans[n - 1].end, ret,
                       ret_len);
 out:
+        free(st.lines);
         if (res == &local)
                 vhc_domxml_result_done(&local);
         xmlFreeDoc(first);
