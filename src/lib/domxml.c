@@ -383,36 +383,25 @@ static xmlNodePtr state_on(struct builder *b, xmlNodePtr parent, const char *nam
 struct style {
         char quote;
         char indent[16];
-        /* The input, for the quotes each element was written with: libvirt
-         * keeps <metadata> as libxml2 wrote it, in double quotes, inside its
-         * own single-quoted XML. NULL for a new domain. */
-        const char *src;
-        size_t src_len;
-        size_t *lines; /* offset of each line's start, [0] for line 1 */
-        unsigned n_lines;
-        unsigned line_base; /* what to add to libxml2's line numbers */
 };
 
 static const struct style style_default = {.quote = '"', .indent = "  "};
 
-static int detect_style(const char *s, size_t len, size_t from, unsigned line_base, struct style *st) {
-        const char *root = s + from, *sq, *dq;
-        size_t rlen = len - from, n = 1;
+static void detect_style(const char *root, size_t len, struct style *st) {
+        const char *sq = memmem(root, len, "='", 2), *dq = memmem(root, len, "=\"", 2);
 
         *st = style_default;
-        sq = memmem(root, rlen, "='", 2);
-        dq = memmem(root, rlen, "=\"", 2);
         if (sq && (!dq || sq < dq))
                 st->quote = '\'';
         /* The first indented element after the root's start tag gives one level. */
-        for (size_t i = 0; i + 1 < rlen; i++)
+        for (size_t i = 0; i + 1 < len; i++)
                 if (root[i] == '\n') {
                         size_t j = i + 1, k;
 
-                        while (j < rlen && (root[j] == ' ' || root[j] == '\t'))
+                        while (j < len && (root[j] == ' ' || root[j] == '\t'))
                                 j++;
                         k = j - i - 1;
-                        if (j < rlen && root[j] == '<' && k > 0) {
+                        if (j < len && root[j] == '<' && k > 0) {
                                 if (k < sizeof(st->indent)) {
                                         memcpy(st->indent, root + i + 1, k);
                                         st->indent[k] = '\0';
@@ -420,50 +409,61 @@ static int detect_style(const char *s, size_t len, size_t from, unsigned line_ba
                                 break;
                         }
                 }
-        for (size_t i = 0; i < len; i++)
-                n += s[i] == '\n';
-        st->lines = malloc(n * sizeof(*st->lines));
-        if (!st->lines)
-                return -ENOMEM;
-        st->lines[0] = 0;
-        st->n_lines = 1;
-        for (size_t i = 0; i < len; i++)
-                if (s[i] == '\n')
-                        st->lines[st->n_lines++] = i + 1;
-        st->src = s;
-        st->src_len = len;
-        st->line_base = line_base;
-        return 0;
 }
 
-/* The quote of the element's own start tag in the input; inherited for an
- * element the edits made, or one without attributes. libxml2 gives the line
- * where the start tag ends. */
-static char elem_quote(const struct style *st, const xmlNode *n, char inherited) {
-        unsigned line = n->line ? n->line + st->line_base : 0;
-        size_t from, to, name_len;
-        char name[128];
-        const char *p, *tag = NULL;
+static const char *skip_past(const char *p, const char *end, const char *what) {
+        const char *q = memmem(p, (size_t)(end - p), what, strlen(what));
 
-        if (!st->src || line == 0 || line >= 65535 || line > st->n_lines)
-                return inherited;
-        snprintf(name, sizeof(name), "<%s%s%s", n->ns && n->ns->prefix ? (const char *)n->ns->prefix : "",
-                 n->ns && n->ns->prefix ? ":" : "", (const char *)n->name);
-        name_len = strlen(name);
-        from = st->lines[line > 4 ? line - 4 : 0];
-        to = line < st->n_lines ? st->lines[line] : st->src_len;
-        for (p = st->src + from; (p = memmem(p, (size_t)(st->src + to - p), name, name_len)); p++)
-                if (p + name_len < st->src + st->src_len && strchr(" \t\r\n/>", p[name_len]))
-                        tag = p;
-        if (!tag)
-                return inherited;
-        for (p = tag + name_len; p < st->src + st->src_len && *p != '>'; p++)
-                if (*p == '=') {
-                        while (++p < st->src + st->src_len && strchr(" \t\r\n", *p))
-                                ;
-                        return p < st->src + st->src_len && (*p == '\'' || *p == '"') ? *p : inherited;
+        return q ? q + strlen(what) : NULL;
+}
+
+/* The next element after n in document order, not below root's end. */
+static xmlNodePtr next_element(xmlNodePtr n, xmlNodePtr root) {
+        for (xmlNodePtr c = n->children; c; c = c->next)
+                if (c->type == XML_ELEMENT_NODE)
+                        return c;
+        for (; n && n != root; n = n->parent)
+                for (xmlNodePtr c = n->next; c; c = c->next)
+                        if (c->type == XML_ELEMENT_NODE)
+                                return c;
+        return NULL;
+}
+
+/* Each element keeps the quote its start tag was written with (in _private):
+ * libvirt keeps <metadata> as libxml2 wrote it, in double quotes, inside its
+ * own single-quoted XML. The start tags in the text come in the order of the
+ * tree's elements; an element the edits make takes its parent's. */
+static void mark_quotes(xmlNodePtr root, const char *s, size_t len) {
+        const char *p = s, *end = s + len;
+        xmlNodePtr n = root;
+
+        while (n && p < end) {
+                p = memchr(p, '<', (size_t)(end - p));
+                if (!p || p + 1 >= end)
+                        return;
+                if (end - p >= 4 && strneq(p, "<!--", 4))
+                        p = skip_past(p + 4, end, "-->");
+                else if (end - p >= 9 && strneq(p, "<![CDATA[", 9))
+                        p = skip_past(p + 9, end, "]]>");
+                else if (p[1] == '?' || p[1] == '!' || p[1] == '/')
+                        p = skip_past(p + 1, end, ">");
+                else {
+                        char quote = 0, q = 0;
+
+                        for (p++; p < end && (quote || *p != '>'); p++)
+                                if (quote) {
+                                        if (*p == quote)
+                                                quote = 0;
+                                } else if (*p == '"' || *p == '\'') {
+                                        quote = *p;
+                                        q = q ?: *p;
+                                }
+                        n->_private = (void *)(uintptr_t)(unsigned char)q;
+                        n = next_element(n, root);
                 }
-        return inherited;
+                if (!p)
+                        return;
+        }
 }
 
 /* libvirt escapes both quotes everywhere (virBufferEscapeString); libxml2
@@ -555,7 +555,8 @@ static void put_node(FILE *f, const xmlNode *n, unsigned depth, bool format, con
         case XML_ELEMENT_NODE: {
                 bool inner = format && !has_text_child(n);
 
-                q = elem_quote(st, n, q);
+                if (n->_private)
+                        q = (char)(uintptr_t)n->_private;
                 fputc('<', f);
                 put_name(f, n->ns, n->name);
                 /* libvirt writes namespace declarations after the attributes, libxml2 before. */
@@ -660,12 +661,6 @@ struct span {
 };
 
 #define MAX_DOCS 8
-
-static const char *skip_past(const char *p, const char *end, const char *what) {
-        const char *q = memmem(p, (size_t)(end - p), what, strlen(what));
-
-        return q ? q + strlen(what) : NULL;
-}
 
 static size_t find_roots(const char *s, size_t len, struct span *spans, size_t max) {
         const char *p = s, *end = s + len;
@@ -2100,7 +2095,6 @@ int vhc_domxml_patch(const char *xml, size_t len, const char *name, const struct
         xmlNodePtr dom, first_dom;
         struct style st = {};
         size_t n, from, before;
-        unsigned line_base = 0;
         int r;
 
         if (!res)
@@ -2138,24 +2132,20 @@ int vhc_domxml_patch(const char *xml, size_t len, const char *name, const struct
                 r = parse_piece(xml, from, len, name, &doc, &dom, e);
                 if (r < 0)
                         goto out;
-                if (len - from >= 5 && strneq(xml + from, "<?xml", 5))
-                        line_base = count_lines(xml, from);
                 res->boot_from_install = take_boot_order(&b, xmlDocGetRootElement(first), dom);
         }
         res->n_domains = (unsigned)n;
 
+        mark_quotes(dom, xml + spans[n - 1].start, spans[n - 1].end - spans[n - 1].start);
         strip_layout(dom);
         r = apply_edits(&b, dom, ed, name, res, e);
         if (r < 0)
                 goto out;
         before = spans[n - 1].start - from;
-        r = detect_style(xml, spans[n - 1].end, spans[n - 1].start, line_base, &st);
-        if (r < 0)
-                goto out;
+        detect_style(xml + spans[n - 1].start, spans[n - 1].end - spans[n - 1].start, &st);
         r = serialize(dom, &st, xml + from, before, xml + spans[n - 1].end, len - spans[n - 1].end, ret,
                       ret_len);
 out:
-        free(st.lines);
         if (res == &local)
                 vhc_domxml_result_done(&local);
         xmlFreeDoc(first);

@@ -618,6 +618,23 @@ static void test_patch_bytes(void **state) {
         hasnt(out, "\"");
 }
 
+/* Each element keeps its own quotes, also where several stand on one line
+ * (found by fuzz-domxml-patch: the second run turned the first's back). */
+static void test_patch_mixed_quotes(void **state) {
+        struct vhc_domxml_edits ed = {.nvidia = -1, .audio = VHC_AUDIO_KEEP};
+        static const char in[] = "<domain type='kvm'><name>x</name><devices>text"
+                                 "<controller type='pci' index='1' model='pcie-root-port'/>"
+                                 "<controller type=\"pci\" index=\"2\" model=\"pcie-root-port\"/>"
+                                 "</devices></domain>\n";
+        _cleanup_free_ char *out = patch(in, &ed), *again = patch(out, &ed);
+
+        assert_string_equal(out, again);
+        has(out, "<controller type='pci' index='1' model='pcie-root-port'/>"
+                 "<controller type=\"pci\" index=\"2\" model=\"pcie-root-port\"/>");
+        /* New ones take their parent's, the domain's. */
+        has(out, "<cpu mode='host-passthrough' migratable='off'>");
+}
+
 /* virt-install --print-xml for a CD-ROM installation (trimmed): the
  * installation's domain, then the guest's. */
 static const char two_domains[] = "<domain type=\"kvm\">\n"
@@ -865,6 +882,7 @@ int main(void) {
                 cmocka_unit_test(test_patch_replaces),
                 cmocka_unit_test(test_patch_errors),
                 cmocka_unit_test(test_patch_bytes),
+                cmocka_unit_test(test_patch_mixed_quotes),
                 cmocka_unit_test(test_patch_two_domains),
                 cmocka_unit_test(test_patch_add_hostdevs),
                 cmocka_unit_test(test_hyperv_hosts),
