@@ -1987,7 +1987,14 @@ static int parse(const char *xml, size_t len, const char *name, unsigned line0, 
         /* No network, no entity expansion, and errors to us, not stderr. */
         doc = xmlCtxtReadMemory(ctx, xml, (int)len, name, NULL,
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        /* Without XML_PARSE_RECOVER, only a well-formed document comes back. */
+        /* Without XML_PARSE_RECOVER, only a well-formed document comes back;
+         * but an undeclared namespace prefix is only an error on the way,
+         * and such a document means something else once patch declares
+         * the prefix (qemu:): refused as well. */
+        if (doc && fe.set) {
+                xmlFreeDoc(doc);
+                doc = NULL;
+        }
         if (doc) {
                 xmlFreeParserCtxt(ctx);
                 *ret = doc;

@@ -499,6 +499,10 @@ static void test_patch_errors(void **state) {
                     "<stdin>:4: not well-formed XML: Opening and ending tag mismatch: devices line 3 and "
                     "domain");
         patch_fails("", &none, -EINVAL, "<stdin>");
+        /* Found by fuzz-domxml-patch: once patch declares qemu:, such an
+         * element would mean something else on the second run. */
+        patch_fails("<domain><name>x</name>\n<qemu:commandline/></domain>", &none, -EINVAL,
+                    "<stdin>:2: not well-formed XML: Namespace prefix qemu on commandline is not defined");
         patch_fails("<network><name>default</name></network>", &none, -EINVAL,
                     "root element is <network>, not <domain>");
         patch_fails("<domain><name>x</name></domain>", &pin, -EINVAL, "no <vcpu> element");
