@@ -53,9 +53,6 @@ int cmd_patch(struct gx_ctx *ctx) {
                 r = gx_resolve_hostdevs(ctx, &h, true);
         if (r != 0)
                 goto out;
-        /* patch leaves a domain's sound alone unless asked (or Looking Glass needs SPICE). */
-        if (!ctx->o->audio && !ctx->o->looking_glass)
-                h.ed.audio = VHC_AUDIO_KEEP;
         if (ctx->o->pin && streq(ctx->o->pin, "auto")) {
                 r = gx_read_topology(ctx, &t);
                 if (r < 0)

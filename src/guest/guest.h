@@ -26,6 +26,7 @@ struct gx_opts {
         const char *looking_glass; /* --looking-glass[=WxH]: "" for the default size; NULL: none */
         bool hugepages;
         bool diff;  /* patch --diff */
+        bool patch; /* the command is patch */
         int nvidia; /* -1: automatic, 0: --no-nvidia, 1: --nvidia */
 };
 

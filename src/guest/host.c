@@ -131,7 +131,8 @@ static int pick_audio(struct gx_ctx *ctx, struct gx_host *h) {
                 h->ed.audio = VHC_AUDIO_SPICE;
                 return 0;
         }
-        if (streq(want, "keep")) {
+        /* patch leaves a domain's sound alone unless asked. */
+        if (streq(want, "keep") || (ctx->o->patch && !ctx->o->audio)) {
                 h->ed.audio = VHC_AUDIO_KEEP;
                 return 0;
         }

@@ -302,6 +302,7 @@ int main(int argc, char **argv) {
         }
         ctx.root = root;
 
+        o.patch = patch;
         r = patch ? cmd_patch(&ctx) : cmd_create(&ctx);
         if (r < 0) {
                 char line[sizeof(ctx.err.file) + sizeof(ctx.err.msg) + 32];

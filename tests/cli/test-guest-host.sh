@@ -76,6 +76,15 @@ EOT
 # No sound server (a headless host, or another user's): SPICE, silently.
 XDG_RUNTIME_DIR=/run/user/1001 notes audio-none "$r" -- --name g --memory 8G --vcpus 4 </dev/null
 grep -q '<audio id="1" type="spice"/>' "$T/out" || { echo "FAIL audio-none: XML"; fails=$((fails + 1)); }
+# patch leaves the sound alone unless asked, and says nothing of it then.
+r=$(mkroot pwpatch $FW $PARTS/libvirt-10.6 $PARTS/pipewire $PARTS/swtpm)
+"$VGX" patch --root "$r" < "$GOLDEN/virt-install/seed-win10.xml" > "$T/out" 2> "$T/err"
+if ! grep -q '<audio' "$T/out" && ! grep -q sound "$T/err"; then echo "ok audio-patch-keeps"; else
+    echo "FAIL audio-patch-keeps"; cat "$T/err"; fails=$((fails + 1)); fi
+"$VGX" patch --root "$r" --audio auto < "$GOLDEN/virt-install/seed-win10.xml" > "$T/out" 2>/dev/null
+grep -q '<audio id="1" type="pipewire" runtimeDir="/run/user/1000"/>' "$T/out" && echo "ok audio-patch-auto" ||
+    { echo "FAIL audio-patch-auto"; fails=$((fails + 1)); }
+
 # Under sudo, the caller's runtime directory, not root's.
 if [ "$(id -u)" = 0 ]; then
     r=$(mkroot sudo $FW $PARTS/pulseaudio $PARTS/swtpm)
