@@ -2148,6 +2148,8 @@ int vhc_domxml_patch(const char *xml, size_t len, const char *name, const struct
         r = apply_edits(&b, dom, ed, name, res, e);
         if (r < 0)
                 goto out;
+        /* An element that held only blanks may hold elements now. */
+        strip_layout(dom);
         before = spans[n - 1].start - from;
         detect_style(xml + spans[n - 1].start, spans[n - 1].end - spans[n - 1].start, &st);
         r = serialize(dom, &st, xml + from, before, xml + spans[n - 1].end, len - spans[n - 1].end, ret,

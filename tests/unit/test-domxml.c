@@ -635,6 +635,17 @@ static void test_patch_mixed_quotes(void **state) {
         assert_string_equal(out, again);
         has(out, "<controller type='pci' index='1' model='pcie-root-port'/>"
                  "<controller type=\"pci\" index=\"2\" model=\"pcie-root-port\"/>");
+        /* fuzz-domxml-patch's third: an element of blanks only that the
+         * edits give elements loses the blanks in the first run already. */
+        {
+                static const char blank[] = "<domain type='kvm'><name>x</name> text <features><hyperv>\n"
+                                            "    </hyperv></features></domain>\n";
+                struct vhc_domxml_edits lg = {.nvidia = -1, .audio = VHC_AUDIO_KEEP};
+                _cleanup_free_ char *o1 = patch(blank, &lg), *o2 = patch(o1, &lg);
+
+                assert_string_equal(o1, o2);
+                has(o1, "<hyperv><relaxed state='on'/>");
+        }
         /* New ones take their parent's, the domain's. */
         has(out, "<cpu mode='host-passthrough' migratable='off'>");
 }
