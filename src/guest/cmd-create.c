@@ -326,6 +326,9 @@ int cmd_create(struct gx_ctx *ctx) {
                 goto out;
         if (o->hugepages)
                 check_hugepages(ctx, c.g.memory_kib);
+        if (c.host.ed.lg.size_mib && c.host.ed.n_hostdevs == 0)
+                gx_note("--looking-glass without --hostdev: the guest has no emulated display, and Looking "
+                        "Glass shows only what a graphics card (or its indirect display driver) draws");
         c.g.ed = c.host.ed;
 
         r = vhc_domxml_render(&c.g, &xml, &len, &c.res, &ctx->err);

@@ -104,6 +104,12 @@ notes looking-glass-kvmfr-size "$r" -- --name g --memory 8G --vcpus 4 --hostdev 
 virt-guest-xml: warning: Looking Glass: kvmfr is loaded with static_size_mb=64, 3840x2160 needs 128: set 'options kvmfr static_size_mb=128' in a modprobe.d file and reload kvmfr
 virt-guest-xml: note: Looking Glass: 3840x2160 needs 128 MiB on /dev/kvmfr0 (kvmfr): libvirt lets QEMU open it only when it is in cgroup_device_acl (/etc/libvirt/qemu.conf)
 EOT
+r=$(mkroot lgnogpu $FW $PARTS/swtpm)
+notes looking-glass-no-gpu "$r" -- --name g --memory 8G --vcpus 4 --looking-glass <<'EOT'
+virt-guest-xml: note: Looking Glass: 2560x1440 needs 64 MiB on /dev/shm/looking-glass; without kvmfr QEMU makes that file as its own user: create it for yours first (f /dev/shm/looking-glass 0660 you kvm - in a tmpfiles.d file)
+virt-guest-xml: note: --looking-glass without --hostdev: the guest has no emulated display, and Looking Glass shows only what a graphics card (or its indirect display driver) draws
+EOT
+
 # kvmfr installed for the running kernel (DKMS) but not loaded yet: still
 # kvmfr. The machine: intel-nvidia's description with the module, by mkmachine.
 printf 'include %s/tests/machines/intel-nvidia.machine\nmodule kvmfr extra/kvmfr.ko.xz\n' "$TOP" > "$T/kvmfr.machine"
