@@ -1966,6 +1966,11 @@ static void keep_first_error(void *user, xml_error_arg err) {
                 fe->msg[--n] = '\0';
 }
 
+/* libxml2 prints some errors (an input encoding it cannot convert) past
+ * the parser's handler: the first error through the handler says it all. */
+static void ignore_generic_error(void *ctx, const char *msg, ...) {
+}
+
 static int parse(const char *xml, size_t len, const char *name, unsigned line0, xmlDocPtr *ret,
                  struct vhc_err *e) {
         struct first_error fe = {};
@@ -1985,6 +1990,7 @@ static int parse(const char *xml, size_t len, const char *name, unsigned line0, 
         ctx->sax->serror = keep_first_error;
 #endif
         /* No network, no entity expansion, and errors to us, not stderr. */
+        xmlSetGenericErrorFunc(NULL, ignore_generic_error);
         doc = xmlCtxtReadMemory(ctx, xml, (int)len, name, NULL,
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         /* Without XML_PARSE_RECOVER, only a well-formed document comes back;
@@ -1994,6 +2000,17 @@ static int parse(const char *xml, size_t len, const char *name, unsigned line0, 
         if (doc && fe.set) {
                 xmlFreeDoc(doc);
                 doc = NULL;
+        }
+        /* patch copies the text around the domain as it is: its declaration
+         * must say UTF-8, which is what libvirt writes and we write. */
+        if (doc && doc->encoding && strcasecmp((const char *)doc->encoding, "UTF-8") != 0 &&
+            strcasecmp((const char *)doc->encoding, "US-ASCII") != 0) {
+                r = vhc_err_set(e, -EINVAL, name, line0 + 1,
+                                "the input is in %s: give it in UTF-8, as libvirt writes it",
+                                (const char *)doc->encoding);
+                xmlFreeDoc(doc);
+                xmlFreeParserCtxt(ctx);
+                return r;
         }
         if (doc) {
                 xmlFreeParserCtxt(ctx);

@@ -503,6 +503,9 @@ static void test_patch_errors(void **state) {
          * element would mean something else on the second run. */
         patch_fails("<domain><name>x</name>\n<qemu:commandline/></domain>", &none, -EINVAL,
                     "<stdin>:2: not well-formed XML: Namespace prefix qemu on commandline is not defined");
+        patch_fails("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<domain><name>caf\xe9</name></domain>",
+                    &none, -EINVAL,
+                    "<stdin>:1: the input is in ISO-8859-1: give it in UTF-8, as libvirt writes it");
         patch_fails("<network><name>default</name></network>", &none, -EINVAL,
                     "root element is <network>, not <domain>");
         patch_fails("<domain><name>x</name></domain>", &pin, -EINVAL, "no <vcpu> element");
