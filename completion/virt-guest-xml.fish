@@ -40,17 +40,17 @@ function __virt_guest_xml_hostdevs
     end
 end
 
-set -l create_only name memory vcpus os disk cdrom hostdev input no-nvidia spice-listen config
+set -l create_only name memory vcpus os disk cdrom spice-listen
 complete -c virt-guest-xml -f
 complete -c virt-guest-xml -n "not __fish_seen_subcommand_from patch; and not __fish_seen_argument -l "(string join ' -l ' $create_only) \
     -a patch -d 'Edit a domain XML read on stdin'
 
-complete -c virt-guest-xml -l name -x -d "The guest's name"
-complete -c virt-guest-xml -l memory -x -d 'Memory: 8G, 8192M (a bare number is MiB)'
-complete -c virt-guest-xml -l vcpus -x -d 'Virtual CPUs'
-complete -c virt-guest-xml -l os -x -a 'win10 win11 linux' -d 'Guest OS (default win10)'
-complete -c virt-guest-xml -l disk -r -F -d 'An existing image, or PATH,size=GIB to create'
-complete -c virt-guest-xml -l cdrom -r -F -d 'Installation medium, booted first'
+complete -c virt-guest-xml -n 'not __fish_seen_subcommand_from patch' -l name -x -d "The guest's name"
+complete -c virt-guest-xml -n 'not __fish_seen_subcommand_from patch' -l memory -x -d 'Memory: 8G, 8192M (a bare number is MiB)'
+complete -c virt-guest-xml -n 'not __fish_seen_subcommand_from patch' -l vcpus -x -d 'Virtual CPUs'
+complete -c virt-guest-xml -n 'not __fish_seen_subcommand_from patch' -l os -x -a 'win10 win11 linux' -d 'Guest OS (default win10)'
+complete -c virt-guest-xml -n 'not __fish_seen_subcommand_from patch' -l disk -r -F -d 'An existing image, or PATH,size=GIB to create'
+complete -c virt-guest-xml -n 'not __fish_seen_subcommand_from patch' -l cdrom -r -F -d 'Installation medium, booted first'
 complete -c virt-guest-xml -l hostdev -x -a '(__virt_guest_xml_hostdevs)' -d 'Pass a PCI device through'
 complete -c virt-guest-xml -l pin -x -a 'auto none' -d 'Pin vCPUs to whole host cores'
 complete -c virt-guest-xml -l hugepages -d "Back the guest's memory with huge pages"
@@ -58,7 +58,11 @@ complete -c virt-guest-xml -l input -x -a '(for f in /dev/input/by-id/*; echo ev
     -d 'Pass a keyboard or mouse through'
 complete -c virt-guest-xml -l nvidia -d 'NVIDIA "Error 43" settings'
 complete -c virt-guest-xml -l no-nvidia -d 'No NVIDIA "Error 43" settings'
-complete -c virt-guest-xml -l spice-listen -x -a '127.0.0.1 0.0.0.0' -d 'SPICE display address'
+complete -c virt-guest-xml -n 'not __fish_seen_subcommand_from patch' -l spice-listen -x -a '127.0.0.1 0.0.0.0' -d 'SPICE display address'
+complete -c virt-guest-xml -l audio -x -a 'auto pipewire pulseaudio spice' -d "Where the guest's sound goes"
+complete -c virt-guest-xml -n '__fish_seen_subcommand_from patch' -l audio -x -a keep -d "Keep the domain's sound"
+complete -c virt-guest-xml -l looking-glass -a '1920x1080 2560x1440 3840x2160' -d 'Looking Glass, for =WIDTHxHEIGHT'
+complete -c virt-guest-xml -n '__fish_seen_subcommand_from patch' -l diff -d 'Print the changes as a unified diff'
 complete -c virt-guest-xml -l root -x -a '(__fish_complete_directories (commandline -ct))' \
     -d 'Read the machine under DIR'
 complete -c virt-guest-xml -l config -r -F -d "virt-host-config's config for --hostdev auto"

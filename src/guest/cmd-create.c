@@ -9,11 +9,8 @@
 #include "firmware.h"
 #include "guest.h"
 #include "meminfo.h"
-#include "pcidev.h"
-#include "plan.h"
 #include "strv.h"
 
-#define NVIDIA_VENDOR 0x10de
 #define QCOW2_MAGIC "QFI\xfb"
 
 /* Everything the guest description points into, freed in one place. */
@@ -22,23 +19,22 @@ struct create {
         struct vhc_guest_disk *disks;
         char **disk_paths;
         char **cdroms;
-        char **evdevs;
         char *virtio_win;
-        struct vhc_guest_hostdev *hostdevs;
         struct vhc_firmware fw;
-        bool have_fw;
-        struct vhc_pinning pin;
+        struct gx_host host;
+        struct vhc_topology *topo;
+        struct vhc_domxml_result res;
 };
 
 static void create_done(struct create *c) {
         free(c->disks);
         strv_free(c->disk_paths);
         strv_free(c->cdroms);
-        strv_free(c->evdevs);
         free(c->virtio_win);
-        free(c->hostdevs);
         vhc_firmware_done(&c->fw);
-        vhc_pinning_done(&c->pin);
+        gx_host_done(&c->host);
+        vhc_topology_free(c->topo);
+        vhc_domxml_result_done(&c->res);
 }
 
 static bool is_file_on(const struct vhc_root *r, const char *abs) {
@@ -238,173 +234,6 @@ static int resolve_cdroms(struct gx_ctx *ctx, struct create *c) {
         return 0;
 }
 
-static int load_config(struct gx_ctx *ctx, struct vhc_config *cfg) {
-        _cleanup_free_ char *path = NULL;
-
-        vhc_config_init(cfg);
-        if (ctx->o->config_path)
-                return vhc_config_load(cfg, ctx->o->config_path, &ctx->err);
-        path = vhc_root_path(ctx->root, VHC_PATH_CONFIG);
-        if (!path)
-                return -ENOMEM;
-        return vhc_config_load(cfg, path, &ctx->err);
-}
-
-static bool plan_isolates(const struct vhc_plan *plan, const struct vhc_pci_dev *d) {
-        for (size_t i = 0; i < plan->n; i++)
-                if (plan->entries[i].dev == d)
-                        return plan->entries[i].action == VHC_ACTION_ISOLATE;
-        return false;
-}
-
-static const char *plan_reason(const struct vhc_plan *plan, const struct vhc_pci_dev *d) {
-        for (size_t i = 0; i < plan->n; i++)
-                if (plan->entries[i].dev == d)
-                        return plan->entries[i].reason;
-        return "";
-}
-
-/* The devices to pass: with auto every device the host role isolates, else
- * each listed one; always with every function of their slots. Functions of
- * a slot come out adjacent since the scan is in address order. */
-static int resolve_hostdevs(struct gx_ctx *ctx, struct create *c, bool *ret_nvidia) {
-        _cleanup_(vhc_pci_list_freep) struct vhc_pci_list *l = NULL;
-        _cleanup_(vhc_plan_freep) struct vhc_plan *plan = NULL;
-        _cleanup_free_ bool *pick = NULL;
-        struct vhc_config cfg;
-        bool any = false, nvidia = false;
-        size_t n = 0;
-        int r;
-
-        *ret_nvidia = false;
-        if (!ctx->o->hostdevs)
-                return 0;
-        for (char **h = ctx->o->hostdevs; *h; h++) {
-                char addr[13];
-
-                if (!streq(*h, "auto") && vhc_parse_pci_address(*h, addr) < 0)
-                        return gx_usage("--hostdev %s: give auto or a PCI address like 0000:01:00.0", *h);
-        }
-
-        r = vhc_pci_scan(ctx->root, &l, &ctx->err);
-        if (r < 0)
-                return r;
-        r = load_config(ctx, &cfg);
-        if (r >= 0)
-                r = vhc_plan_make(l, &cfg, &plan, &ctx->err);
-        vhc_config_done(&cfg);
-        if (r < 0)
-                return r;
-
-        pick = calloc(l->n + 1, sizeof(*pick));
-        if (!pick)
-                return -ENOMEM;
-        for (char **h = ctx->o->hostdevs; *h; h++) {
-                const struct vhc_pci_dev *d;
-                char addr[13];
-
-                if (streq(*h, "auto")) {
-                        for (size_t i = 0; i < l->n; i++)
-                                if (plan_isolates(plan, &l->devs[i]))
-                                        pick[i] = any = true;
-                        if (!any)
-                                return vhc_err_set(
-                                        &ctx->err, -ENOENT, NULL, 0,
-                                        "--hostdev auto: virt-host-config isolates no device on this "
-                                        "machine%s%s",
-                                        plan->note ? ": " : "", strempty(plan->note));
-                        continue;
-                }
-                (void)vhc_parse_pci_address(*h, addr);
-                d = vhc_pci_find(l, addr);
-                if (!d)
-                        return vhc_err_set(&ctx->err, -ENOENT, NULL, 0,
-                                           "--hostdev %s: no PCI device %s here", *h, addr);
-                if (!plan_isolates(plan, d))
-                        return vhc_err_set(
-                                &ctx->err, -EINVAL, NULL, 0,
-                                "--hostdev %s: %s is not isolated for passthrough (%s); list it in "
-                                "isolate in virt-host-config.conf and run virt-host-config apply",
-                                *h, addr, plan_reason(plan, d));
-                for (size_t i = 0; i < l->n; i++)
-                        if (vhc_pci_same_slot(d, &l->devs[i])) {
-                                if (!plan_isolates(plan, &l->devs[i]))
-                                        return vhc_err_set(
-                                                &ctx->err, -EINVAL, NULL, 0,
-                                                "--hostdev %s: its slot mate %s is not isolated (%s)", *h,
-                                                l->devs[i].address, plan_reason(plan, &l->devs[i]));
-                                pick[i] = true;
-                        }
-        }
-
-        c->hostdevs = calloc(l->n + 1, sizeof(*c->hostdevs));
-        if (!c->hostdevs)
-                return -ENOMEM;
-        for (size_t i = 0; i < l->n; i++) {
-                const struct vhc_pci_dev *d = &l->devs[i];
-
-                if (!pick[i])
-                        continue;
-                /* The slot's other functions come too, isolated with it. */
-                for (size_t j = 0; j < l->n; j++)
-                        if (!pick[j] && vhc_pci_same_slot(d, &l->devs[j]) &&
-                            plan_isolates(plan, &l->devs[j]))
-                                pick[j] = true;
-        }
-        for (size_t i = 0; i < l->n; i++) {
-                const struct vhc_pci_dev *d = &l->devs[i];
-
-                if (!pick[i])
-                        continue;
-                c->hostdevs[n++] = (struct vhc_guest_hostdev){
-                        .domain = d->domain,
-                        .bus = d->bus,
-                        .slot = d->dev,
-                        .function = d->func,
-                };
-                nvidia = nvidia || d->vendor_id == NVIDIA_VENDOR;
-        }
-        c->g.hostdevs = c->hostdevs;
-        c->g.n_hostdevs = n;
-        *ret_nvidia = nvidia;
-        return 0;
-}
-
-static int resolve_inputs(struct gx_ctx *ctx, struct create *c) {
-        int r;
-
-        for (char **in = ctx->o->inputs; in && *in; in++) {
-                if (!startswith(*in, "evdev:/"))
-                        return gx_usage("--input %s: give evdev:/dev/input/by-id/...", *in);
-                r = strv_push_dup(&c->evdevs, *in + strlen("evdev:"));
-                if (r < 0)
-                        return r;
-        }
-        c->g.evdevs = c->evdevs;
-        return 0;
-}
-
-static int resolve_pin(struct gx_ctx *ctx, struct create *c) {
-        _cleanup_(vhc_topology_freep) struct vhc_topology *t = NULL;
-        bool amd;
-        int r;
-
-        if (!ctx->o->pin || streq(ctx->o->pin, "none"))
-                return 0;
-        r = gx_read_topology(ctx, &t, &amd);
-        if (r < 0)
-                return r;
-        r = vhc_topology_pick(t, c->g.vcpus, &c->pin, &ctx->err);
-        if (r < 0)
-                return r;
-        if (c->pin.n_l3 > 1)
-                gx_note("no L3 cache domain has %u free cores: the guest spans %u of them", c->pin.cores,
-                        c->pin.n_l3);
-        c->g.pin = &c->pin;
-        c->g.topoext = amd;
-        return 0;
-}
-
 /* Huge pages are reserved up front; a guest that finds too few does not start. */
 static void check_hugepages(struct gx_ctx *ctx, uint64_t memory_kib) {
         struct vhc_err ignored = {};
@@ -422,11 +251,45 @@ static void check_hugepages(struct gx_ctx *ctx, uint64_t memory_kib) {
                         mi.hugepages_free, page_kib, need);
 }
 
+/* Firmware by its features, which libvirt picks from QEMU's descriptors: on
+ * Fedora the 4 MiB qcow2 build, whose variable store has room for Windows'
+ * Secure Boot (DBX) updates. Named files only where libvirt cannot pick: older
+ * than 7.2, or no descriptors to pick from. */
+static int resolve_firmware(struct gx_ctx *ctx, struct create *c) {
+        bool win11 = c->g.os == VHC_GUEST_WIN11;
+        unsigned lv = c->host.libvirt;
+        char ver[32];
+        int r;
+
+        gx_libvirt_version_format(lv, ver);
+        r = vhc_firmware_find(ctx->root, win11, &c->fw, &ctx->err);
+        if (r == -ENOENT) {
+                gx_note("no %sOVMF firmware found%s%s: libvirt picks one when the guest is defined (install "
+                        "edk2-ovmf)",
+                        win11 ? "Secure Boot " : "", vhc_root_is_host(ctx->root) ? "" : " under ",
+                        vhc_root_dir(ctx->root));
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        if (lv && lv < VHC_LIBVIRT_FIRMWARE_FEATURES) {
+                gx_note("libvirt %s is older than 7.2 and cannot pick firmware by its features: the guest "
+                        "names %s",
+                        ver, c->fw.code);
+                c->g.fw = &c->fw;
+        } else if (!c->fw.source) {
+                gx_note("no firmware descriptor in %s names %s: the guest names it, as libvirt has none to "
+                        "pick from",
+                        vhc_path_abs(VHC_PATH_QEMU_FIRMWARE_USR), c->fw.code);
+                c->g.fw = &c->fw;
+        }
+        return 0;
+}
+
 int cmd_create(struct gx_ctx *ctx) {
         const struct gx_opts *o = ctx->o;
         _cleanup_free_ char *xml = NULL;
         struct create c = {};
-        bool nvidia_dev;
         size_t len = 0;
         int r;
 
@@ -442,33 +305,37 @@ int cmd_create(struct gx_ctx *ctx) {
                 return gx_usage("--vcpus %s: give a number from 1 to 4096", o->vcpus);
         if (o->os && vhc_guest_os_from_string(o->os, &c.g.os) < 0)
                 return gx_usage("--os %s: give win10, win11 or linux", o->os);
+        if (o->audio && streq(o->audio, "keep"))
+                return gx_usage("--audio keep goes with patch only");
         if (!o->os)
                 c.g.os = VHC_GUEST_WIN10;
         c.g.name = o->name;
-        c.g.hugepages = o->hugepages;
         c.g.spice_listen = o->spice_listen;
 
-        if ((r = resolve_inputs(ctx, &c)) != 0 || (r = resolve_disks(ctx, &c)) != 0 ||
-            (r = resolve_cdroms(ctx, &c)) != 0 || (r = resolve_hostdevs(ctx, &c, &nvidia_dev)) != 0 ||
-            (r = resolve_pin(ctx, &c)) != 0)
+        if ((r = resolve_disks(ctx, &c)) != 0 || (r = resolve_cdroms(ctx, &c)) != 0 ||
+            (r = gx_host_read(ctx, &c.host)) != 0 || (r = gx_resolve_hostdevs(ctx, &c.host, false)) != 0)
                 goto out;
-        c.g.nvidia = o->nvidia < 0 ? nvidia_dev : o->nvidia > 0;
-
-        r = vhc_firmware_find(ctx->root, c.g.os == VHC_GUEST_WIN11, &c.fw, &ctx->err);
-        if (r == -ENOENT)
-                gx_note("no OVMF firmware found%s%s: libvirt picks one when the guest is defined (install "
-                        "edk2-ovmf)",
-                        vhc_root_is_host(ctx->root) ? "" : " under ", vhc_root_dir(ctx->root));
-        else if (r < 0)
+        if (o->pin && streq(o->pin, "auto")) {
+                r = gx_read_topology(ctx, &c.topo);
+                if (r < 0)
+                        goto out;
+                c.host.ed.pin = c.topo;
+        }
+        r = resolve_firmware(ctx, &c);
+        if (r < 0)
                 goto out;
-        else
-                c.g.fw = &c.fw;
         if (o->hugepages)
                 check_hugepages(ctx, c.g.memory_kib);
+        if (c.host.ed.lg.size_mib && c.host.ed.n_hostdevs == 0)
+                gx_note("--looking-glass without --hostdev: the guest has no emulated display, and Looking "
+                        "Glass shows only what a graphics card (or its indirect display driver) draws");
+        c.g.ed = c.host.ed;
 
-        r = vhc_domxml_render(&c.g, &xml, &len, &ctx->err);
-        if (r >= 0)
+        r = vhc_domxml_render(&c.g, &xml, &len, &c.res, &ctx->err);
+        if (r >= 0) {
+                gx_result_notes(ctx, &c.res);
                 r = gx_write_stdout(ctx, xml, len);
+        }
 out:
         create_done(&c);
         return r;

@@ -19,10 +19,14 @@ struct gx_opts {
         char **disks;    /* --disk, repeatable */
         char **cdroms;   /* --cdrom, repeatable */
         char **hostdevs; /* --hostdev, repeatable */
-        char **inputs;   /* --input, repeatable */
+        char **evdevs;   /* --input evdev:PATH, repeatable: the PATHs */
         const char *pin; /* --pin auto|none */
         const char *spice_listen;
+        const char *audio; /* --audio auto|pipewire|pulseaudio|spice (patch: also keep); NULL: auto */
+        const char *looking_glass; /* --looking-glass[=WxH]: "" for the default size; NULL: none */
         bool hugepages;
+        bool diff;  /* patch --diff */
+        bool patch; /* the command is patch */
         int nvidia; /* -1: automatic, 0: --no-nvidia, 1: --nvidia */
 };
 
@@ -45,9 +49,34 @@ int gx_usage(const char *fmt, ...) _printf_(1, 2);
 void gx_note(const char *fmt, ...) _printf_(1, 2);
 void gx_warn(const char *fmt, ...) _printf_(1, 2);
 
-/* The host topology for --pin auto, and whether the host CPU is AMD (whose
- * SMT the guest sees only with topoext). */
-int gx_read_topology(struct gx_ctx *ctx, struct vhc_topology **ret, bool *ret_amd);
-
 /* Writes all of buf to stdout; -EIO (with ctx->err) when stdout fails. */
 int gx_write_stdout(struct gx_ctx *ctx, const char *buf, size_t len);
+
+/* ---- host.c: what the guest's XML takes from the host -------------------- */
+
+struct gx_host {
+        struct vhc_domxml_edits ed;
+        unsigned libvirt; /* the host's libvirt (VHC_LIBVIRT_VERSION); 0: none found */
+        char *audio_dir;
+        struct vhc_guest_hostdev *hostdevs, *nvidia_devs;
+        bool any_nvidia; /* a device to pass is NVIDIA's */
+};
+
+void gx_host_done(struct gx_host *h);
+
+/* The edits from the options and the host: CPU vendor, nested VMX, libvirt's
+ * version, the sound server, Looking Glass's device. Notes say what was
+ * chosen where the user must do something. 0, 2 (usage) or -errno. */
+int gx_host_read(struct gx_ctx *ctx, struct gx_host *h);
+/* --hostdev into h->ed.hostdevs; for patch also the host's NVIDIA functions
+ * for an automatic --nvidia. 0, 2 (usage) or -errno. */
+int gx_resolve_hostdevs(struct gx_ctx *ctx, struct gx_host *h, bool for_patch);
+int gx_read_topology(struct gx_ctx *ctx, struct vhc_topology **ret);
+/* Notes on what the edits did: pinning across L3 domains or onto E-cores, a
+ * TPM without swtpm on the host. */
+void gx_result_notes(struct gx_ctx *ctx, const struct vhc_domxml_result *res);
+
+/* The newest libvirt library in /usr/lib64, /usr/lib, /usr/lib/<triplet>; 0: none. */
+unsigned gx_libvirt_version(const struct vhc_root *r);
+void gx_libvirt_version_format(unsigned v, char buf[static 32]);
+bool gx_have_program(const struct vhc_root *r, const char *name);

@@ -2,13 +2,12 @@
 #include <getopt.h>
 #include <stdarg.h>
 
-#include "cpuinfo.h"
 #include "guest.h"
 #include "strv.h"
 
 static void help(void) {
         printf("Usage: %s --name NAME --memory SIZE --vcpus N [OPTION...] > NAME.xml\n"
-               "       %s patch [--nvidia] [--pin auto] [--hugepages] < in.xml > out.xml\n\n"
+               "       %s patch [EDIT...] [--diff] < in.xml > out.xml\n\n"
                "Write libvirt domain XML for a KVM guest with VFIO passthrough to stdout.\n\n"
                "A Windows 10 guest with the GPU that virt-host-config isolated, the seed's virt-install\n"
                "recipe as one command:\n"
@@ -33,12 +32,23 @@ static void help(void) {
                "                         Ctrl keys switch them between host and guest (repeatable)\n"
                "  --nvidia, --no-nvidia  NVIDIA \"Error 43\" settings (default: with an NVIDIA device)\n"
                "  --spice-listen ADDR    SPICE display address (default 127.0.0.1)\n"
+               "  --audio auto|pipewire|pulseaudio|spice\n"
+               "                         where the guest's sound goes (default auto: the sound\n"
+               "                         server running in your session, else SPICE)\n"
+               "  --looking-glass[=WxH]  Looking Glass: its shared memory for WxH (default\n"
+               "                         2560x1440), kvmfr when installed, SPICE input, no emulated\n"
+               "                         display\n"
+               "  --diff                 patch: print what changed as a unified diff, not the XML\n"
                "  --root DIR             read the machine under DIR (/sys, /proc, /etc, /usr)\n"
                "  --config FILE          virt-host-config's config for --hostdev auto\n"
                "  -h, --help             show this help\n"
                "  --version              show the version\n\n"
                "With a graphics card passed through, SPICE stays for the installation; the card is\n"
                "the primary display once its driver is in: plug a monitor into it.\n\n"
+               "patch applies the same edits as a new guest gets to a domain on stdin (virsh dumpxml,\n"
+               "virt-install --print-xml), everything else kept byte for byte. EDIT: --hostdev,\n"
+               "--input, --pin, --hugepages, --nvidia, --no-nvidia, --audio (also keep, the default),\n"
+               "--looking-glass, --root, --config.\n\n"
                "Exit: 0 ok, 1 error, 2 usage error. See virt-guest-xml(1).\n",
                PROG, PROG, PROG);
 }
@@ -89,19 +99,6 @@ void gx_warn(const char *fmt, ...) {
         va_end(ap);
 }
 
-int gx_read_topology(struct gx_ctx *ctx, struct vhc_topology **ret, bool *ret_amd) {
-        struct vhc_cpuinfo ci;
-        struct vhc_err ignored = {};
-        int r;
-
-        r = vhc_topology_read(ctx->root, ret, &ctx->err);
-        if (r < 0)
-                return r;
-        /* Without /proc/cpuinfo the guest simply gets no topoext hint. */
-        *ret_amd = vhc_cpuinfo_read(ctx->root, &ci, &ignored) >= 0 && ci.vendor == VHC_CPU_AMD;
-        return 0;
-}
-
 int gx_write_stdout(struct gx_ctx *ctx, const char *buf, size_t len) {
         if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
                 return vhc_err_set(&ctx->err, -EIO, NULL, 0, "cannot write to stdout: %s", strerror(errno));
@@ -112,7 +109,7 @@ static void opts_done(struct gx_opts *o) {
         strv_free(o->disks);
         strv_free(o->cdroms);
         strv_free(o->hostdevs);
-        strv_free(o->inputs);
+        strv_free(o->evdevs);
 }
 
 int main(int argc, char **argv) {
@@ -132,6 +129,9 @@ int main(int argc, char **argv) {
                 OPT_NVIDIA,
                 OPT_NO_NVIDIA,
                 OPT_SPICE_LISTEN,
+                OPT_AUDIO,
+                OPT_LOOKING_GLASS,
+                OPT_DIFF,
                 OPT_VERSION,
         };
         static const struct option options[] = {
@@ -150,16 +150,21 @@ int main(int argc, char **argv) {
                 {"nvidia", no_argument, NULL, OPT_NVIDIA},
                 {"no-nvidia", no_argument, NULL, OPT_NO_NVIDIA},
                 {"spice-listen", required_argument, NULL, OPT_SPICE_LISTEN},
+                {"audio", required_argument, NULL, OPT_AUDIO},
+                {"looking-glass", optional_argument, NULL, OPT_LOOKING_GLASS},
+                {"diff", no_argument, NULL, OPT_DIFF},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, OPT_VERSION},
                 {},
         };
-        /* Options that `patch` takes; every other one belongs to creating a guest. */
-        static const int patch_opts[] = {OPT_ROOT, OPT_PIN, OPT_HUGEPAGES, OPT_NVIDIA};
+        /* Options that `patch` takes: the edits; the others describe a new guest. */
+        static const int patch_opts[] = {OPT_ROOT,  OPT_CONFIG,       OPT_HOSTDEV, OPT_INPUT,
+                                         OPT_PIN,   OPT_HUGEPAGES,    OPT_NVIDIA,  OPT_NO_NVIDIA,
+                                         OPT_AUDIO, OPT_LOOKING_GLASS};
         _cleanup_(vhc_root_freep) struct vhc_root *root = NULL;
         struct gx_opts o = {.nvidia = -1};
         struct gx_ctx ctx = {.o = &o};
-        const char *create_only = NULL;
+        const char *create_only = NULL, *patch_only = NULL;
         bool patch = false;
         int c, r, ret = 2, idx = -1;
 
@@ -179,8 +184,11 @@ int main(int argc, char **argv) {
                 }
                 for (size_t i = 0; i < ELEMENTSOF(patch_opts); i++)
                         for_patch = for_patch || c == patch_opts[i];
-                if (!for_patch && c >= OPT_ROOT && c != OPT_VERSION && !create_only && idx >= 0)
+                if (!for_patch && c >= OPT_ROOT && c != OPT_VERSION && c != OPT_DIFF && !create_only &&
+                    idx >= 0)
                         create_only = options[idx].name;
+                if (c == OPT_DIFF)
+                        patch_only = "diff";
                 idx = -1;
 
                 switch (c) {
@@ -218,7 +226,11 @@ int main(int argc, char **argv) {
                                 goto oom;
                         break;
                 case OPT_INPUT:
-                        r = strv_push_dup(&o.inputs, optarg);
+                        if (!startswith(optarg, "evdev:/")) {
+                                gx_usage("--input %s: give evdev:/dev/input/by-id/...", optarg);
+                                goto out;
+                        }
+                        r = strv_push_dup(&o.evdevs, optarg + strlen("evdev:"));
                         if (r < 0)
                                 goto oom;
                         break;
@@ -241,6 +253,22 @@ int main(int argc, char **argv) {
                 case OPT_SPICE_LISTEN:
                         o.spice_listen = optarg;
                         break;
+                case OPT_AUDIO:
+                        if (!streq(optarg, "auto") && !streq(optarg, "pipewire") &&
+                            !streq(optarg, "pulseaudio") && !streq(optarg, "spice") &&
+                            !streq(optarg, "keep")) {
+                                gx_usage("--audio takes auto, pipewire, pulseaudio or spice, not '%s'",
+                                         optarg);
+                                goto out;
+                        }
+                        o.audio = optarg;
+                        break;
+                case OPT_LOOKING_GLASS:
+                        o.looking_glass = optarg ?: "";
+                        break;
+                case OPT_DIFF:
+                        o.diff = true;
+                        break;
                 case 'h':
                         help();
                         ret = 0;
@@ -261,6 +289,10 @@ int main(int argc, char **argv) {
                 gx_usage("--%s does not go with patch", create_only);
                 goto out;
         }
+        if (!patch && patch_only) {
+                gx_usage("--%s goes with patch only", patch_only);
+                goto out;
+        }
 
         r = vhc_root_new(o.root_dir, &root);
         if (r < 0) {
@@ -270,6 +302,7 @@ int main(int argc, char **argv) {
         }
         ctx.root = root;
 
+        o.patch = patch;
         r = patch ? cmd_patch(&ctx) : cmd_create(&ctx);
         if (r < 0) {
                 char line[sizeof(ctx.err.file) + sizeof(ctx.err.msg) + 32];

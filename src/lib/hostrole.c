@@ -354,7 +354,8 @@ static int auto_guest_cpus(const struct vhc_topology *topo, unsigned **ret, unsi
                 _cleanup_(vhc_pinning_done) struct vhc_pinning p = {};
                 unsigned *cpus;
 
-                if (vhc_topology_pick(topo, v, &p, NULL) < 0)
+                /* Efficiency cores stay with the host here, as documented. */
+                if (vhc_topology_pick(topo, v, &p, NULL) < 0 || p.n_efficiency > 0)
                         continue;
                 cpus = malloc(p.n_vcpus * sizeof(*cpus));
                 if (!cpus)

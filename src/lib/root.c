@@ -71,6 +71,12 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_USR_LIB_MODULES] = "/usr/lib/modules",
         [VHC_PATH_GRUB2_ENV] = "/boot/grub2/grubenv",
         [VHC_PATH_GRUB_ENV] = "/boot/grub/grubenv",
+        [VHC_PATH_KVMFR_DEV] = "/dev/kvmfr0",
+        [VHC_PATH_SHM_LOOKING_GLASS] = "/dev/shm/looking-glass",
+        [VHC_PATH_RUN_USER] = "/run/user",
+        [VHC_PATH_USR_LIB64] = "/usr/lib64",
+        [VHC_PATH_USR_LIB] = "/usr/lib",
+        [VHC_PATH_LIBVIRT_DIR] = "/etc/libvirt",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was

@@ -68,6 +68,12 @@ enum vhc_path {
         VHC_PATH_USR_LIB_MODULES,   /* /usr/lib/modules */
         VHC_PATH_GRUB2_ENV,         /* /boot/grub2/grubenv */
         VHC_PATH_GRUB_ENV,          /* /boot/grub/grubenv */
+        VHC_PATH_KVMFR_DEV,         /* /dev/kvmfr0 (Looking Glass's kvmfr module) */
+        VHC_PATH_SHM_LOOKING_GLASS, /* /dev/shm/looking-glass (Looking Glass without kvmfr) */
+        VHC_PATH_RUN_USER,          /* /run/user (users' runtime directories: PipeWire, PulseAudio) */
+        VHC_PATH_USR_LIB64,         /* /usr/lib64 (Fedora's libvirt.so.0.*) */
+        VHC_PATH_USR_LIB,           /* /usr/lib (Debian's <triplet>/libvirt.so.0.*, Arch's) */
+        VHC_PATH_LIBVIRT_DIR,       /* /etc/libvirt (qemu.conf) */
         _VHC_PATH_MAX,
 };
 

@@ -408,6 +408,57 @@ static int cmp_domain(const void *a, const void *b) {
         return x->l3 < y->l3 ? -1 : x->l3 > y->l3;
 }
 
+/* The host's share: every online CPU the guest does not run on. */
+static char *host_cpus(const struct vhc_topology *t, const bool *guest_cpu) {
+        _cleanup_free_ unsigned *host = calloc(t->n_cpus + 1, sizeof(*host));
+        unsigned n = 0;
+
+        if (!host)
+                return NULL;
+        for (size_t i = 0; i < t->n_cores; i++)
+                for (unsigned c = 0; c < t->cores[i].n_cpus; c++)
+                        if (!guest_cpu[t->cores[i].cpus[c]])
+                                host[n++] = t->cores[i].cpus[c];
+        qsort(host, n, sizeof(*host), cmp_unsigned);
+        return vhc_cpulist_format(host, n);
+}
+
+/* Every free performance core's threads, then whole efficiency cores in CPU
+ * order. The guest sees vcpus single-thread cores: a uniform topology that
+ * says SMT pairs would be false for the efficiency cores. */
+static int pick_hybrid(const struct vhc_topology *t, unsigned vcpus, const bool *usable, unsigned p_threads,
+                       struct vhc_pinning *ret) {
+        _cleanup_free_ unsigned *map = calloc(vcpus, sizeof(*map));
+        _cleanup_free_ bool *guest_cpu = calloc(t->max_cpu + 1, sizeof(*guest_cpu));
+        struct vhc_pinning p = {};
+        unsigned v = 0;
+
+        if (!map || !guest_cpu)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->n_cores && v < p_threads; i++)
+                if (usable[i])
+                        for (unsigned c = 0; c < t->cores[i].n_cpus; c++)
+                                map[v++] = t->cores[i].cpus[c];
+        for (size_t i = 1; i < t->n_cores && v < vcpus; i++)
+                if (t->cores[i].kind == VHC_CORE_EFFICIENCY) {
+                        map[v++] = t->cores[i].cpus[0];
+                        p.n_efficiency++;
+                }
+        for (unsigned i = 0; i < vcpus; i++)
+                guest_cpu[map[i]] = true;
+        /* The siblings of an efficiency core (none on today's CPUs) stay with the host. */
+        p.emulator_cpuset = host_cpus(t, guest_cpu);
+        if (!p.emulator_cpuset)
+                return -ENOMEM;
+        p.n_vcpus = vcpus;
+        p.vcpu_cpu = TAKE_PTR(map);
+        p.cores = vcpus;
+        p.threads = 1;
+        p.n_l3 = 1;
+        *ret = p;
+        return 0;
+}
+
 int vhc_topology_pick(const struct vhc_topology *t, unsigned vcpus, struct vhc_pinning *ret,
                       struct vhc_err *e) {
         _cleanup_free_ bool *usable = NULL, *chosen = NULL, *guest_cpu = NULL;
@@ -444,6 +495,23 @@ int vhc_topology_pick(const struct vhc_topology *t, unsigned vcpus, struct vhc_p
                         n_usable++;
                 }
 
+        /* Hybrid: when the guest has more vCPUs than the free performance
+         * cores' threads, whole efficiency cores come next, one vCPU each. */
+        if (t->hybrid && n_usable > 0 && vcpus > n_usable * threads) {
+                unsigned n_e = 0;
+
+                for (size_t i = 0; i < t->n_cores; i++)
+                        if (i != host_core && t->cores[i].kind == VHC_CORE_EFFICIENCY)
+                                n_e++;
+                if (vcpus - n_usable * threads > n_e)
+                        return vhc_err_set(
+                                e, -EINVAL, NULL, 0,
+                                "%u vCPUs do not fit: this host has %u performance-core threads and %u "
+                                "efficiency cores to spare (the core of CPU 0 stays with the host): at "
+                                "most %u vCPUs",
+                                vcpus, n_usable * threads, n_e, n_usable * threads + n_e);
+                return pick_hybrid(t, vcpus, usable, n_usable * threads, ret);
+        }
         if (n_usable == 0)
                 return vhc_err_set(
                         e, -EINVAL, NULL, 0,

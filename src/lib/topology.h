@@ -50,6 +50,7 @@ struct vhc_pinning {
         char *emulator_cpuset; /* the CPUs left to the host, "0-1,16-17" (never empty) */
         unsigned n_l3;         /* L3 domains the guest spans (0: unknown) */
         bool performance_only; /* hybrid CPU: only performance cores were used */
+        unsigned n_efficiency; /* hybrid CPU: efficiency cores used, one vCPU each (then threads = 1) */
 };
 
 void vhc_pinning_done(struct vhc_pinning *p);
@@ -58,7 +59,9 @@ void vhc_pinning_done(struct vhc_pinning *p);
  * them (and isolate_cpus = auto, from the same code): whole physical cores
  * only (vCPU pairs on SMT siblings); never the core of CPU 0, which stays for
  * the host with every CPU the guest does not take; performance cores only on
- * a hybrid CPU; within one L3 domain when one has room (the one with the most
+ * a hybrid CPU, and when the guest has more vCPUs than their threads,
+ * every free performance core's threads and then whole efficiency cores, one
+ * vCPU each, the guest seeing vcpus single-thread cores; within one L3 domain when one has room (the one with the most
  * free cores, then the lowest), else across as few domains as that order
  * gives. -EINVAL with e when vcpus does not fit in whole cores (odd on SMT) or
  * the host has fewer free cores than needed: the message says how many vCPUs

@@ -29,10 +29,19 @@ touchin() {
     done
 }
 
-# check_xml FILE: valid for libvirt's schema and accepted by libvirt's test driver.
+# check_xml FILE: valid for libvirt's schema and accepted by libvirt's test
+# driver. PipeWire audio came with libvirt 9.10: an older schema here cannot
+# know it, so such a file is checked with that one element as PulseAudio.
 check_xml() {
-    virt-xml-validate "$1" domain >"$T/validate.log" 2>&1 || { cat "$T/validate.log"; echo "virt-xml-validate rejects $1"; return 1; }
-    virsh -q -c test:///default define "$1" >/dev/null || { echo "virsh define rejects $1"; return 1; }
+    local f=$1 v
+    v=$(virsh --version 2>/dev/null || echo 0)
+    if grep -q 'type="pipewire"' "$f" && [ "$(printf '%s\n' "$v" 9.10.0 | sort -V | head -n 1)" != 9.10.0 ]; then
+        echo "note: libvirt $v predates <audio type='pipewire'>: $f checked with PulseAudio there"
+        sed 's/type="pipewire" runtimeDir="\([^"]*\)"/type="pulseaudio" serverName="\1\/pulse\/native"/' "$f" > "$f.pre910"
+        f=$f.pre910
+    fi
+    virt-xml-validate "$f" domain >"$T/validate.log" 2>&1 || { cat "$T/validate.log"; echo "virt-xml-validate rejects $1"; return 1; }
+    virsh -q -c test:///default define "$f" >/dev/null || { echo "virsh define rejects $1"; return 1; }
 }
 
 # golden NAME FILE: compares FILE with tests/golden/guest/NAME.xml, or

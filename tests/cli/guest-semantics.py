@@ -3,16 +3,19 @@
 """guest-semantics.py VIRT_INSTALL.xml OURS.xml
 
 Checks that everything that matters to the guest in virt-install's domain is in
-virt-guest-xml's: name, memory, vCPUs, OS id, firmware, machine type, boot
-devices, features (each Hyper-V enlightenment), clock and timers, power
-management, and every device with its bus. Prints one line per difference and
-exits 1 if there is any.
+virt-guest-xml's: name, memory, vCPUs, I/O threads, OS id, firmware (named
+files, or libvirt's choice by features), machine type, boot devices, features
+(each Hyper-V enlightenment), clock and timers, power management, and every
+device with its bus, its driver's attributes (disk cache and AIO, the disk
+controller's queues and I/O thread), and as many PCIe root ports. Prints one
+line per difference and exits 1 if there is any.
 
 Differences that are ours by design, and not reported:
   - <cpu>: virt-install's host-model; we pass the host CPU through
     (host-passthrough), which gives the guest every feature host-model does.
   - uuid, MAC address, emulator path: libvirt fills them in at define.
-  - PCI controllers (pcie-root-port ...): libvirt adds the ports it needs.
+  - which PCI controller has which index: libvirt numbers them; only the
+    count of pcie-root-ports is compared (ours must have at least as many).
   - a USB controller model of virt-install's test driver (ich9-ehci1/uhci) when
     ours is qemu-xhci: only that a USB controller exists is compared then.
   - what virt-install gives only the plain test driver (type "test"): <pae/>
@@ -55,6 +58,9 @@ def compare_top(vi, us):
             problem(f"{tag}: {kib(vi.find(tag))} KiB vs {kib(us.find(tag))} KiB")
     if vi.findtext("vcpu").strip() != us.findtext("vcpu").strip():
         problem(f"vcpu: {vi.findtext('vcpu')} vs {us.findtext('vcpu')}")
+    if vi.find("iothreads") is not None and (us.find("iothreads") is None or
+                                             int(us.findtext("iothreads")) < int(vi.findtext("iothreads"))):
+        problem(f"iothreads: {vi.findtext('iothreads')} vs {us.findtext('iothreads')}")
     vos = vi.find(f"metadata/{LIBOSINFO}libosinfo/{LIBOSINFO}os")
     uos = us.find(f"metadata/{LIBOSINFO}libosinfo/{LIBOSINFO}os")
     if vos is not None and (uos is None or vos.get("id") != uos.get("id")):
@@ -70,6 +76,13 @@ def compare_os(vi, us, test_driver):
         for a in ("arch", "machine"):
             if vt.get(a) and vt.get(a) != ut.get(a):
                 problem(f"os {a}: {vt.get(a)} vs {ut.get(a)}")
+    # libvirt's choice by features: ours must ask the same of it.
+    if vo.get("firmware") and vo.get("firmware") != uo.get("firmware"):
+        problem(f"os firmware: {vo.get('firmware')} vs {uo.get('firmware')}")
+    ufeat = {f.get("name"): f.get("enabled") for f in uo.findall("firmware/feature")}
+    for f in vo.findall("firmware/feature"):
+        if ufeat.get(f.get("name")) != f.get("enabled"):
+            problem(f"firmware feature {f.get('name')}: {f.get('enabled')} vs {ufeat.get(f.get('name'))}")
     vefi = vo.get("firmware") == "efi" or (vo.find("loader") is not None and vo.find("loader").get("type") == "pflash")
     uefi = uo.get("firmware") == "efi" or (uo.find("loader") is not None and uo.find("loader").get("type") == "pflash")
     if vefi and not uefi:
@@ -152,10 +165,23 @@ def compare_devices(vi, us, test_driver):
             problem(f"disk {disk_key(d)} readonly differs")
 
     uctl = [(c.get("type"), c.get("model")) for c in ud.findall("controller")]
+    uctl_el = {(c.get("type"), c.get("model")): c for c in ud.findall("controller")}
+    vports = sum(1 for c in vd.findall("controller") if c.get("model") == "pcie-root-port")
+    uports = sum(1 for c in ud.findall("controller") if c.get("model") == "pcie-root-port")
+    if uports < vports:
+        problem(f"pcie-root-ports: {vports} vs {uports}")
     for c in vd.findall("controller"):
         t, m = c.get("type"), c.get("model")
         if t == "pci":
+            if (t, m) not in uctl:
+                problem(f"controller {t} {m} missing")
             continue
+        drv = c.find("driver")
+        if drv is not None and (t, m) in uctl_el:
+            udrv = uctl_el[(t, m)].find("driver")
+            for a, v in drv.attrib.items():
+                if udrv is None or udrv.get(a) != v:
+                    problem(f"controller {t} {m} driver @{a}: {v} vs {udrv.get(a) if udrv is not None else None}")
         if t == "usb" and test_driver:
             if not any(x[0] == "usb" for x in uctl):
                 problem("no USB controller")

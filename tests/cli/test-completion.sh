@@ -138,8 +138,16 @@ bash_cases() {
     expect "virt-guest-xml p" patch
     expect "virt-guest-xml --root $M p" patch
     expect "virt-guest-xml --name g p"
-    expect "virt-guest-xml patch --" --help --hugepages --nvidia --pin --root --version
-    expect "virt-guest-xml patch --pin auto --" --help --hugepages --nvidia --root --version
+    expect "virt-guest-xml patch --" --audio --config --diff --help --hostdev --hugepages --input \
+        --looking-glass --no-nvidia --nvidia --pin --root --version
+    expect "virt-guest-xml patch --pin auto --nvidia --" --audio --config --diff --help --hostdev --hugepages \
+        --input --looking-glass --root --version
+    expect "virt-guest-xml --audio " auto pipewire pulseaudio spice
+    expect "virt-guest-xml patch --audio k" keep
+    expect "virt-guest-xml --looking-glass=2" 2560x1440
+    expect "virt-guest-xml --looking-glass --n" --name --no-nvidia --nvidia
+    expect "virt-guest-xml --name g --d" --disk
+    expect "virt-guest-xml --d" --diff --disk
     # Repeatable options stay on offer, the others once, --nvidia or --no-nvidia.
     expect "virt-guest-xml --hostdev auto --cdrom a.iso --c" --cdrom --config
     expect "virt-guest-xml --os win10 --o"
@@ -302,6 +310,8 @@ if command -v fish > /dev/null; then
         --hostdev=0000:01:00.0 --hostdev=0000:01:00.1 --hostdev=0000:01:00.2 --hostdev=0000:01:00.3
     fish_expect "virt-guest-xml p" patch
     fish_expect "virt-guest-xml --name g p"
+    fish_expect "virt-guest-xml --audio " auto pipewire pulseaudio spice
+    fish_expect "virt-guest-xml patch --d" --diff
 else
     echo "skip: no fish"
 fi

@@ -61,6 +61,16 @@ expect extra-argument 2 "virt-guest-xml: unexpected argument 'now' (see 'virt-gu
     -- "${A[@]}" --vcpus 4 now
 expect patch-with-name 2 "virt-guest-xml: --name does not go with patch (see 'virt-guest-xml --help')" \
     -- patch "${A[@]}"
+expect bad-audio 2 "virt-guest-xml: --audio takes auto, pipewire, pulseaudio or spice, not 'alsa' (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --vcpus 4 --audio alsa
+expect audio-keep-create 2 "virt-guest-xml: --audio keep goes with patch only (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --vcpus 4 --audio keep
+expect bad-looking-glass 2 "virt-guest-xml: --looking-glass=1440p: give the guest's largest resolution, like --looking-glass=2560x1440 (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --vcpus 4 --looking-glass=1440p
+expect diff-without-patch 2 "virt-guest-xml: --diff goes with patch only (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --vcpus 4 --diff
+expect patch-with-disk 2 "virt-guest-xml: --disk does not go with patch (see 'virt-guest-xml --help')" \
+    -- patch --root "$ROOT" --disk size=10
 expect relative-with-root 2 "virt-guest-xml: --cdrom win10.iso: give an absolute path when --root is used (see 'virt-guest-xml --help')" \
     -- "${A[@]}" --vcpus 4 --cdrom win10.iso
 
@@ -84,6 +94,11 @@ expect not-isolated 1 "virt-guest-xml: --hostdev 00:02.0: 0000:00:02.0 is not is
     -- "${A[@]}" --hostdev 00:02.0
 expect not-isolated-nic 1 "virt-guest-xml: --hostdev 00:1f.6: 0000:00:1f.6 is not isolated for passthrough (not a display controller); list it in isolate in virt-host-config.conf and run virt-host-config apply" \
     -- "${A[@]}" --hostdev 00:1f.6
+
+# PipeWire audio needs libvirt 9.10; Debian 12 has 9.0.
+ROOT=$(mkroot oldlv tests/machines/intel-nvidia $FW tests/golden/guest/roots/debian-libvirt-9.0)
+expect pipewire-old-libvirt 1 "virt-guest-xml: --audio pipewire: libvirt 9.0.0 has no PipeWire audio (9.10 and later have it); give --audio pulseaudio, which pipewire-pulse serves" \
+    -- --root "$ROOT" --name g --memory 8G --vcpus 4 --audio pipewire
 
 ROOT=$(mkroot single tests/machines/single-gpu $FW)
 expect auto-nothing 1 "virt-guest-xml: --hostdev auto: virt-host-config isolates no device on this machine*" \
@@ -111,6 +126,7 @@ virt-guest-xml: note: create the disk before the first start: qemu-img create -f
 virt-guest-xml: note: /usr/share/virtio-win/virtio-win.iso not found: install virtio-win, or give the driver ISO with --cdrom; Windows needs it for the virtio disk and network
 virt-guest-xml: note: no OVMF firmware found under $ROOT: libvirt picks one when the guest is defined (install edk2-ovmf)
 virt-guest-xml: warning: --hugepages: the host has 0 free huge pages of 2048 KiB, the guest needs 4096; reserve them (sysctl vm.nr_hugepages) or the guest will not start
+virt-guest-xml: warning: the guest's TPM 2.0 needs swtpm and swtpm_setup, and libvirt does not start it without them: install swtpm and swtpm-tools
 EOT
 if diff -u "$T/want" "$T/err" && grep -q '<os firmware="efi">' "$T/out"; then echo "ok notes"; else echo "FAIL notes"; fails=$((fails + 1)); fi
 

@@ -21,16 +21,25 @@ VIRTIO=$T/iso/virtio-win.iso
 mkdir -p "$T/iso"; : > "$ISO"; : > "$VIRTIO"
 touchin "$ROOT" "$ISO" "$VIRTIO"
 
-"$VGX" --root "$ROOT" --name my-guest --memory 8192 --vcpus 4 --os win10 --disk size=100 \
-    --cdrom "$ISO" --cdrom "$VIRTIO" --hostdev auto --spice-listen 0.0.0.0 > "$T/ours.xml" 2>/dev/null
+ours=(--name my-guest --memory 8192 --vcpus 4 --os win10 --disk size=100
+    --cdrom "$ISO" --cdrom "$VIRTIO" --hostdev auto --spice-listen 0.0.0.0)
+# Firmware by features, as virt-install --boot uefi writes it for a KVM host...
+"$VGX" --root "$ROOT" "${ours[@]}" > "$T/ours.xml" 2>/dev/null
 check_xml "$T/ours.xml"
-loader=$(sed -n 's:.*<loader[^>]*>\(.*\)</loader>.*:\1:p' "$T/ours.xml")
-nvram=$(sed -n 's:.*<nvram template="\([^"]*\)".*:\1:p' "$T/ours.xml")
+# ... and with the files named, where libvirt is too old to pick (6.0).
+ROOT6=$(mkroot seed6 tests/machines/intel-nvidia tests/golden/guest/roots/fedora-edk2 tests/golden/guest/roots/libvirt-6.0)
+touchin "$ROOT6" "$ISO" "$VIRTIO"
+"$VGX" --root "$ROOT6" "${ours[@]}" > "$T/ours-named.xml" 2>/dev/null
+check_xml "$T/ours-named.xml"
+loader=$(sed -n 's:.*<loader[^>]*>\(.*\)</loader>.*:\1:p' "$T/ours-named.xml")
+nvram=$(sed -n 's:.*<nvram template="\([^"]*\)".*:\1:p' "$T/ours-named.xml")
 
-seed_args=(--name my-guest --ram 8192 --cpu host --vcpus 4 --os-variant win10
-    --disk size=100,bus=scsi,discard=unmap,format=qcow2
+# The seed's recipe, with what issue 14 asks of a guest in 2025 spelled out
+# for virt-install (its defaults have no I/O thread): ours must have it too.
+seed_args=(--name my-guest --ram 8192 --cpu host --vcpus 4 --os-variant win10 --iothreads 1
+    --disk size=100,bus=scsi,discard=unmap,format=qcow2,cache=none,io=native
     --disk "$ISO",device=cdrom,bus=sata --disk "$VIRTIO",device=cdrom,bus=sata
-    --controller type=scsi,model=virtio-scsi --network default,model=virtio
+    --controller type=scsi,model=virtio-scsi,driver.iothread=1,driver.queues=4 --network default,model=virtio
     --graphics spice,listen=0.0.0.0 --input tablet
     --host-device pci_0000_01_00_0 --host-device pci_0000_01_00_1 --print-xml)
 
@@ -40,7 +49,7 @@ fails=0
 virt-install --connect "test://$VI/testdriver.xml" \
     --boot loader="$loader",loader.readonly=yes,loader.type=pflash,nvram.template="$nvram" \
     "${seed_args[@]}" > "$T/vi-test.xml"
-if python3 "$TOP/tests/cli/guest-semantics.py" "$T/vi-test.xml" "$T/ours.xml"; then
+if python3 "$TOP/tests/cli/guest-semantics.py" "$T/vi-test.xml" "$T/ours-named.xml"; then
     echo "ok test driver"
 else
     echo "FAIL: virt-install on the test driver has what ours lacks"; fails=$((fails + 1))

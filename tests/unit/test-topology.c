@@ -147,13 +147,34 @@ static void test_pick_12900k(void **state) {
          * every E-core. */
         check_pick(t, 8, "2 3 4 5 6 7 8 9", 4, 2, "0-1,10-23", 1);
         check_pick(t, 14, "2 3 4 5 6 7 8 9 10 11 12 13 14 15", 7, 2, "0-1,16-23", 1);
-        check_pick_fails(t, 16, "at most 14 vCPUs");
-        check_pick_fails(t, 16, "performance cores only");
         check_pick_fails(t, 3, "pin 2 or 4 vCPUs");
+        /* Past the P-cores' 14 threads: whole E-cores, one vCPU each, every
+         * vCPU a core of its own to the guest. */
+        check_pick(t, 16, "2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17", 16, 1, "0-1,18-23", 1);
+        check_pick(t, 22, "2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23", 22, 1, "0-1", 1);
+        check_pick_fails(t, 23, "at most 22 vCPUs");
 
         assert_int_equal(vhc_topology_pick(t, 4, &p, &e), 0);
         assert_true(p.performance_only);
+        assert_int_equal(p.n_efficiency, 0);
         vhc_pinning_done(&p);
+        assert_int_equal(vhc_topology_pick(t, 15, &p, &e), 0);
+        assert_false(p.performance_only);
+        assert_int_equal(p.n_efficiency, 1);
+        vhc_pinning_done(&p);
+}
+
+/* The issue's two machines: an i9-13900K guest of 16 vCPUs and an i7-12700H
+ * one of 12, which "at most 14" and "at most 10" refused before. */
+static void test_pick_13900k_12700h(void **state) {
+        _cleanup_(vhc_topology_freep) struct vhc_topology *k = read_fixture("i9-13900k");
+        _cleanup_(vhc_topology_freep) struct vhc_topology *h = read_fixture("i7-12700h");
+
+        check_pick(k, 14, "2 3 4 5 6 7 8 9 10 11 12 13 14 15", 7, 2, "0-1,16-31", 1);
+        check_pick(k, 16, "2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17", 16, 1, "0-1,18-31", 1);
+        check_pick(h, 12, "2 3 4 5 6 7 8 9 10 11 12 13", 12, 1, "0-1,14-19", 1);
+        check_pick(h, 10, "2 3 4 5 6 7 8 9 10 11", 5, 2, "0-1,12-19", 1);
+        check_pick_fails(h, 19, "at most 18 vCPUs");
 }
 
 static void test_pick_7700(void **state) {
@@ -191,7 +212,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cpulist),        cmocka_unit_test(test_read_5950x),
                 cmocka_unit_test(test_pick_5950x),     cmocka_unit_test(test_read_12900k),
-                cmocka_unit_test(test_pick_12900k),    cmocka_unit_test(test_pick_7700),
+                cmocka_unit_test(test_pick_12900k),    cmocka_unit_test(test_pick_13900k_12700h),
+                cmocka_unit_test(test_pick_7700),
                 cmocka_unit_test(test_real_kvm_guest), cmocka_unit_test(test_missing),
         };
 
