@@ -3,48 +3,53 @@
 
 static const char SIGNATURE[] = "# GRUB Environment Block\n";
 
+/* Past the end of the line at p, a backslash escaping the next character
+ * (envblk.c's find_next_line()). */
+static size_t next_line(const char *text, size_t len, size_t p) {
+        while (p < len && text[p] != '\n')
+                p += text[p] == '\\' ? 2 : 1;
+        return p + 1;
+}
+
+/* As GRUB reads it (grub-core/lib/envblk.c, grub_envblk_iterate(), and
+ * load_env, which sets every variable in turn): a name runs to the next '='
+ * (even across a newline), its value to the next unescaped newline; a line
+ * starting with '#' is skipped; a block that ends inside a name or a value is
+ * broken and read no further; the last assignment of a name counts. */
 int vhc_grubenv_get(const char *text, size_t len, const char *name, char **ret) {
+        _cleanup_free_ char *found = NULL;
         size_t nlen = strlen(name), p;
 
         if (len < strlen(SIGNATURE) || memcmp(text, SIGNATURE, strlen(SIGNATURE)) != 0)
                 return -EINVAL;
-        for (p = strlen(SIGNATURE); p < len;) {
-                size_t q = p, v;
-                bool match;
+        for (p = strlen(SIGNATURE); p < len; p = next_line(text, len, p)) {
+                size_t ns = p, ne, vs;
+                char *o;
 
-                if (text[p] == '#') {
-                        /* A comment or the padding: to the end of the line. */
-                        while (p < len && text[p] != '\n')
-                                p++;
+                if (text[p] == '#')
+                        continue;
+                while (p < len && text[p] != '=')
                         p++;
+                if (p >= len)
+                        break;
+                ne = p++;
+                vs = p;
+                while (p < len && text[p] != '\n')
+                        p += text[p] == '\\' ? 2 : 1;
+                if (p >= len)
+                        break;
+                if (ne - ns != nlen || memcmp(text + ns, name, nlen) != 0)
                         continue;
-                }
-                while (q < len && text[q] != '=' && text[q] != '\n')
-                        q++;
-                if (q >= len || text[q] != '=') {
-                        p = q + 1;
-                        continue;
-                }
-                match = q - p == nlen && memcmp(text + p, name, nlen) == 0;
-                /* The value runs to an unescaped newline. */
-                for (v = q + 1; v < len && text[v] != '\n'; v++)
-                        if (text[v] == '\\' && v + 1 < len)
-                                v++;
-                if (match) {
-                        char *out = malloc(v - q), *o = out;
-
-                        if (!out)
-                                return -ENOMEM;
-                        for (size_t i = q + 1; i < v; i++) {
-                                if (text[i] == '\\' && i + 1 < v)
-                                        i++;
-                                *o++ = text[i];
-                        }
-                        *o = '\0';
-                        *ret = out;
-                        return 0;
-                }
-                p = v + 1;
+                free(found);
+                found = o = malloc(p - vs + 1);
+                if (!found)
+                        return -ENOMEM;
+                for (size_t i = vs; i < p; i++)
+                        *o++ = text[i] == '\\' ? text[++i] : text[i];
+                *o = '\0';
         }
-        return -ENOENT;
+        if (!found)
+                return -ENOENT;
+        *ret = TAKE_PTR(found);
+        return 0;
 }

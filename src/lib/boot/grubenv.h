@@ -9,6 +9,7 @@
  * envblk.c reads. The block starts with "# GRUB Environment Block\n"; then
  * "NAME=VALUE" lines, a backslash escaping the next character (grub-editenv
  * writes "\\" and "\<newline>"); '#' fills the rest of the 1024 bytes.
+ * load_env sets every assignment in turn: the last of a name counts.
  * Boot entries name its variables ($kernelopts on RHEL 8, tuned's
  * $tuned_params): their tokens reach the kernel too. */
 
