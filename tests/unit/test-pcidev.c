@@ -13,7 +13,8 @@
 
 static const char *const machines[] = {
         "intel-nvidia", "two-amd-identical", "rtx2070-4fn",    "shared-group",     "first-install",
-        "single-gpu",   "server-bmc",        "optimus-laptop", "apu-boot-display",
+        "single-gpu",   "server-bmc",        "optimus-laptop", "apu-boot-display", "rx580-polaris",
+        "rtx4090-rebar",
 };
 
 /* ------------------------------------------------ the machines' descriptions */
