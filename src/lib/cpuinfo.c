@@ -46,6 +46,9 @@ int vhc_cpuinfo_parse(const char *text, struct vhc_cpuinfo *ret) {
                         c.family = (unsigned)strtoul(val, NULL, 10);
                 else if (streq(key, "model"))
                         c.model = (unsigned)strtoul(val, NULL, 10);
+                else if (streq(key, "address sizes"))
+                        /* "39 bits physical, 48 bits virtual" */
+                        c.phys_bits = (unsigned)strtoul(val, NULL, 10);
                 else if (streq(key, "flags")) {
                         c.vmx = has_flag(val, "vmx");
                         c.svm = has_flag(val, "svm");

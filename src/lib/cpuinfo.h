@@ -17,6 +17,7 @@ struct vhc_cpuinfo {
         char model_name[128];
         unsigned family, model;
         bool vmx, svm, pdpe1gb;
+        unsigned phys_bits; /* "address sizes: N bits physical"; 0: not said */
         unsigned n_cpus; /* "processor" entries */
 };
 
