@@ -207,10 +207,14 @@ static int handler(void *user, const char *section, const char *key, const char 
                 return set_cpu_governor(p, value);
         if (streq(key, "isolate_cpus"))
                 return set_isolate_cpus(p, value);
-        return fail(
-                p,
-                "unknown key '%s' (known: iommu, isolate, memlock, hugepages, cpu_governor, isolate_cpus)",
-                key);
+        if (streq(key, "vendor_reset")) {
+                if (!streq(value, "yes") && !streq(value, "no"))
+                        return fail(p, "vendor_reset: '%s' is not yes or no", value);
+                p->c->vendor_reset = streq(value, "yes");
+                return 1;
+        }
+        return fail(p, "unknown key '%s' (known: iommu, isolate, memlock, hugepages, cpu_governor, isolate_cpus, vendor_reset)",
+                    key);
 }
 
 /* inih's reader, counting lines so the handler knows where it is. */

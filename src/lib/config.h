@@ -41,6 +41,7 @@ struct vhc_config {
         enum vhc_cpu_governor cpu_governor;
         enum vhc_isolate_cpus_mode isolate_cpus;
         char isolate_cpus_list[200]; /* VHC_ISOLATE_CPUS_LIST: a valid CPU list as written, "2-7,10-15" */
+        bool vendor_reset; /* isolated devices on vendor-reset's list get its device-specific reset */
 
         /* Where the values came from, for the errors only apply can find
          * (against the host's RAM and CPUs): the file as loaded ("" for

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <strings.h>
 
+#include "passthru.h"
 #include "plan.h"
 
 /* Per-device working state while the plan is made. */
@@ -350,6 +351,8 @@ int vhc_plan_make(const struct vhc_pci_list *l, const struct vhc_config *c, stru
 
                 en->dev = &l->devs[i];
                 en->action = p.selected[i] ? VHC_ACTION_ISOLATE : VHC_ACTION_KEEP;
+                en->vendor_reset = p.selected[i] && c->vendor_reset &&
+                                   vhc_passthru_reset_quirk(l->devs[i].vendor_id, l->devs[i].device_id);
                 en->reason = p.reason[i] ? TAKE_PTR(p.reason[i]) : strdup(default_reason(&p, &l->devs[i]));
                 plan->n++;
                 if (!en->reason)

@@ -16,6 +16,7 @@ struct vhc_plan_entry {
         const struct vhc_pci_dev *dev; /* points into the scanned list */
         enum vhc_action action;
         char *reason; /* "non-boot display controller", "shares IOMMU group 1 with 0000:00:1f.0 (...)" */
+        bool vendor_reset; /* isolated, on vendor-reset's list, and vendor_reset = yes */
 };
 
 struct vhc_plan {

@@ -68,6 +68,31 @@ static void render_udev_device(FILE *f, const struct vhc_pci_dev *d) {
                 match);
 }
 
+/*
+ * vendor_reset = yes: vendor-reset (gnif/vendor-reset, out of tree, DKMS)
+ * hooks the kernel's device-specific reset, and since Linux 5.15 a device
+ * uses it only when its reset_method says device_specific. The kernel takes
+ * that word only once the module is loaded (it probes the method when it is
+ * written), so the write cannot sit in the device's own rule, whose ATTR{}
+ * assignments run before its RUN list loads the module. It goes in a rule on
+ * the module's own "add" event instead, through udev's [subsystem/sysname]
+ * form; coldplug replays that event when the module was loaded before udev
+ * ran. The first rule matches the IDs like the ones above; a card of another
+ * model in the slot refuses the word ("Unsupported reset method"), which
+ * changes nothing.
+ */
+static void render_vendor_reset(FILE *f, const struct vhc_pci_dev *d) {
+        fputs("# vendor-reset resets it between guests (vendor_reset = yes): reset_method device_specific\n", f);
+        fprintf(f,
+                "ACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"%s\", ATTR{vendor}==\"0x%04x\", "
+                "ATTR{device}==\"0x%04x\", RUN{builtin}+=\"kmod load vendor-reset\"\n",
+                d->address, d->vendor_id, d->device_id);
+        fprintf(f,
+                "ACTION==\"add\", SUBSYSTEM==\"module\", KERNEL==\"vendor_reset\", "
+                "ATTR{[pci/%s]reset_method}=\"device_specific\"\n",
+                d->address);
+}
+
 int vhc_render_udev_rule(const struct vhc_plan *p, char **ret) {
         _cleanup_free_ const struct vhc_plan_entry **sorted = NULL;
         _cleanup_free_ char *buf = NULL;
@@ -100,8 +125,11 @@ int vhc_render_udev_rule(const struct vhc_plan *p, char **ret) {
               "# address and IDs, before 80-drivers.rules loads a driver for it; unbinds a\n"
               "# driver that took it first. Also in the initramfs (dracut install_items).\n",
               f);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 render_udev_device(f, sorted[i]->dev);
+                if (sorted[i]->vendor_reset)
+                        render_vendor_reset(f, sorted[i]->dev);
+        }
         return vhc_memstream_finish(f, &buf, ret);
 }
 

@@ -55,6 +55,8 @@ r=$(make_root $m); mkdir -p "$r/etc/virt-host-config"; printf '# mine\niommu = y
 expect_error "an unknown config key" 1 "$r/etc/virt-host-config/virt-host-config.conf:3: unknown key 'colour'" "$r" "$VHC" --root "$r" apply
 printf 'iommu = maybe\n' > "$r/etc/virt-host-config/virt-host-config.conf"
 expect_error "a bad yes/no" 1 "virt-host-config.conf:1: iommu: 'maybe' is not yes or no" "$r" "$VHC" --root "$r" apply
+printf 'vendor_reset = auto\n' > "$r/etc/virt-host-config/virt-host-config.conf"
+expect_error "a bad vendor_reset" 1 "virt-host-config.conf:1: vendor_reset: 'auto' is not yes or no" "$r" "$VHC" --root "$r" apply
 printf '\n\nmemlock = lots\n' > "$r/etc/virt-host-config/virt-host-config.conf"
 expect_error "a bad size" 1 "virt-host-config.conf:3: memlock: 'lots'" "$r" "$VHC" --root "$r" apply
 printf 'isolate = 0000:zz:00.0\n' > "$r/etc/virt-host-config/virt-host-config.conf"

@@ -171,6 +171,27 @@ static const struct spec two_rx580[] = {
         END,
 };
 
+/* vendor_reset = yes marks the isolated devices vendor-reset knows: the second
+ * RX 580, not its HDMI audio, not the boot one; = no marks none. */
+static void test_vendor_reset(void **state) {
+        struct vhc_pci_list *l = machine(two_rx580, true);
+        struct vhc_config c;
+        struct vhc_err e = {};
+
+        for (int yes = 0; yes <= 1; yes++) {
+                _cleanup_(vhc_plan_freep) struct vhc_plan *p = NULL;
+
+                vhc_config_init(&c);
+                c.vendor_reset = yes;
+                assert_int_equal(vhc_plan_make(l, &c, &p, &e), 0);
+                for (size_t i = 0; i < p->n; i++)
+                        assert_int_equal(p->entries[i].vendor_reset,
+                                         yes && streq(p->entries[i].dev->address, "0000:0a:00.0"));
+                vhc_config_done(&c);
+        }
+        machine_free(l);
+}
+
 static void test_auto_two_identical_gpus(void **state) {
         struct vhc_pci_list *l = machine(two_rx580, true);
         _cleanup_(vhc_plan_freep) struct vhc_plan *p = plan_ok(l, VHC_ISOLATE_AUTO);
@@ -578,6 +599,7 @@ int main(void) {
                 cmocka_unit_test(test_none),
                 cmocka_unit_test(test_auto_optimus_3d_controller),
                 cmocka_unit_test(test_empty_machine),
+                cmocka_unit_test(test_vendor_reset),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,6 +80,7 @@ static void fake_intel_nvidia(struct fake_plan *f) {
 
 struct udev_rule {
         bool action, subsystem_pci, kernel, vendor, device, sets_override, probes_after_override;
+        bool module_vendor_reset, sets_reset_method;
 };
 
 static const char *const match_keys[] = {"ACTION", "SUBSYSTEM", "KERNEL", "DRIVER", "ATTR", NULL};
@@ -168,7 +169,12 @@ static const char *parse_udev_line(const char *line, struct udev_rule *ret) {
                         r.action = true;
                 if (streq(key, "SUBSYSTEM") && streq(op, "==") && streq(value, "pci"))
                         r.subsystem_pci = true;
-                if (streq(key, "KERNEL") && streq(op, "==")) {
+                if (streq(key, "SUBSYSTEM") && streq(op, "==") && streq(value, "module"))
+                        r.module_vendor_reset = true;
+                if (streq(key, "KERNEL") && streq(op, "==") && r.module_vendor_reset) {
+                        if (!streq(value, "vendor_reset"))
+                                return bad_rule("a module rule for %s", value);
+                } else if (streq(key, "KERNEL") && streq(op, "==")) {
                         if (!is_pci_address(value))
                                 return bad_rule("KERNEL is not one PCI address: %s", value);
                         r.kernel = true;
@@ -183,6 +189,15 @@ static const char *parse_udev_line(const char *line, struct udev_rule *ret) {
                         if (!streq(value, "vfio-pci"))
                                 return bad_rule("driver_override set to %s", value);
                         r.sets_override = true;
+                }
+                if (streq(key, "ATTR") && streq(op, "=") && startswith(attr, "[pci/")) {
+                        char addr[13] = "";
+
+                        if (strlen(attr) != 5 + 12 + strlen("]reset_method") ||
+                            !streq(attr + 5 + 12, "]reset_method") || !memcpy(addr, attr + 5, 12) ||
+                            !is_pci_address(addr) || !streq(value, "device_specific"))
+                                return bad_rule("ATTR{%s}=\"%s\" is not a device's reset_method", attr, value);
+                        r.sets_reset_method = true;
                 }
                 if (streq(key, "ATTR") && streq(op, "=") && streq(attr, "[subsystem/pci]drivers_probe") &&
                     r.sets_override)
@@ -213,7 +228,13 @@ static size_t check_udev_rules(const char *text) {
                 err = parse_udev_line(line, &r);
                 if (err)
                         fail_msg("%s, in: %s", err, line);
-                /* Every rule is for one device by address and IDs: never by ID alone. */
+                /* vendor-reset's module rule names the device by address in its assignment. */
+                if (r.module_vendor_reset) {
+                        if (!r.action || !r.sets_reset_method || r.subsystem_pci)
+                                fail_msg("a module rule that sets no reset_method: %s", line);
+                        continue;
+                }
+                /* Every other rule is for one device by address and IDs: never by ID alone. */
                 if (!(r.action && r.subsystem_pci && r.kernel && r.vendor && r.device))
                         fail_msg("not matched by ACTION, SUBSYSTEM, KERNEL and both IDs: %s", line);
                 /* Setting the override binds nothing: a vfio-pci that is already
@@ -238,6 +259,9 @@ static void test_udev_checker_rejects(void **state) {
                 "ACTION===\"add\"",
                 "action==\"add\"",
                 "ACTION==\"add\", ATTR{driver_override}=\"nouveau\"",
+                "ACTION==\"add\", SUBSYSTEM==\"module\", KERNEL==\"vfio_pci\"",
+                "ACTION==\"add\", ATTR{[pci/0000:01:00.*]reset_method}=\"device_specific\"",
+                "ACTION==\"add\", ATTR{[pci/0000:01:00.0]reset_method}=\"bus\"",
                 NULL,
         };
         struct udev_rule r;
@@ -280,6 +304,27 @@ static void test_udev_rule(void **state) {
         assert_int_equal(check_udev_rules(text), 2);
         udevadm_verify(text);
         golden("udev-intel-nvidia", text);
+}
+
+/* vendor_reset = yes: an RX 580 on vendor-reset's list gets its rules, its
+ * HDMI audio function and a card that is not on the list do not. */
+static void test_udev_rule_vendor_reset(void **state) {
+        struct fake_plan f = {};
+        _cleanup_free_ char *text = NULL;
+
+        fake_add(&f, "0000:01:00.0", 0x1002, 0x67df, 0x030000, VHC_ACTION_ISOLATE);
+        f.entries[0].vendor_reset = true;
+        fake_add(&f, "0000:01:00.1", 0x1002, 0xaaf0, 0x040300, VHC_ACTION_ISOLATE);
+        fake_add(&f, "0000:02:00.0", 0x1002, 0x73bf, 0x030000, VHC_ACTION_ISOLATE);
+        assert_int_equal(vhc_render_udev_rule(&f.plan, &text), 0);
+        assert_int_equal(check_udev_rules(text), 3);
+        assert_non_null(strstr(text, "KERNEL==\"0000:01:00.0\", ATTR{vendor}==\"0x1002\", ATTR{device}==\"0x67df\", "
+                                     "RUN{builtin}+=\"kmod load vendor-reset\"\n"));
+        assert_non_null(strstr(text, "ATTR{[pci/0000:01:00.0]reset_method}=\"device_specific\""));
+        assert_null(strstr(text, "[pci/0000:01:00.1]"));
+        assert_null(strstr(text, "[pci/0000:02:00.0]"));
+        udevadm_verify(text);
+        golden("udev-vendor-reset", text);
 }
 
 /* Turing's four functions, handed over out of address order: output is sorted. */
@@ -403,6 +448,7 @@ int main(void) {
                 cmocka_unit_test(test_udev_checker_rejects),
                 cmocka_unit_test(test_udev_rule),
                 cmocka_unit_test(test_udev_rule_sorted),
+                cmocka_unit_test(test_udev_rule_vendor_reset),
                 cmocka_unit_test(test_udev_rule_nothing),
                 cmocka_unit_test(test_modprobe),
                 cmocka_unit_test(test_modprobe_nothing),
