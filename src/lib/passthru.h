@@ -32,9 +32,9 @@ int vhc_passthru_read(const struct vhc_root *r, const struct vhc_pci_dev *d, str
 /* ---------------------------------------------------------------- the ROM */
 
 enum vhc_rom_state {
-        VHC_ROM_READ,     /* rom holds the images */
-        VHC_ROM_SKIPPED,  /* not read: a host driver has the device (why) */
-        VHC_ROM_NONE,     /* the device has no rom attribute: no expansion ROM */
+        VHC_ROM_READ,       /* rom holds the images */
+        VHC_ROM_SKIPPED,    /* not read: a host driver has the device (why) */
+        VHC_ROM_NONE,       /* the device has no rom attribute: no expansion ROM */
         VHC_ROM_UNREADABLE, /* tried and failed (why) */
 };
 
@@ -44,7 +44,7 @@ struct vhc_rom_read {
         int r;         /* UNREADABLE: the errno, -ETIMEDOUT after the time bound */
         struct vhc_rom rom;
         struct vhc_rom_error error; /* UNREADABLE with r -EINVAL: what the bytes are not */
-        bool enabled_by_us; /* sysfs: we wrote "1" to rom (and enable) and "0" after */
+        bool enabled_by_us;         /* sysfs: we wrote "1" to rom (and enable) and "0" after */
 };
 
 /* Reads the option ROM of d, only when vfio-pci or no driver has it: a host

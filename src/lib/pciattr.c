@@ -13,16 +13,16 @@
 #define CAP_ID_PM 0x01
 #define CAP_ID_EXP 0x10
 #define CAP_ID_AF 0x13
-#define PM_CTRL 4             /* PMCSR, from the PM capability */
+#define PM_CTRL 4 /* PMCSR, from the PM capability */
 #define PM_NO_SOFT_RESET 0x0008
-#define EXP_FLAGS 2           /* PCIe Capabilities register: type in bits 7:4 */
+#define EXP_FLAGS 2 /* PCIe Capabilities register: type in bits 7:4 */
 #define EXP_DEVCAP 4
 #define EXP_DEVCAP_FLR (UINT32_C(1) << 28)
 #define AF_CAP 3
 #define AF_CAP_FLR 0x02
 #define EXT_START 0x100
 #define EXT_ID_REBAR 0x0015
-#define REBAR_CAP 4           /* per entry, 8 bytes apart */
+#define REBAR_CAP 4 /* per entry, 8 bytes apart */
 #define REBAR_CTRL 8
 #define REBAR_CTRL_BAR_IDX 0x7
 #define REBAR_CTRL_NBAR(c) (((c) >> 5) & 0x7)
@@ -69,7 +69,8 @@ static void parse_ext(const uint8_t *cfg, size_t len, struct vhc_pcicfg *c) {
         size_t off = EXT_START;
 
         /* Each header takes 4 bytes of the 3840: more hops than that is a loop. */
-        for (unsigned hops = 0; hops < (4096 - EXT_START) / 4 && off >= EXT_START && off + 4 <= len; hops++) {
+        for (unsigned hops = 0; hops < (4096 - EXT_START) / 4 && off >= EXT_START && off + 4 <= len;
+             hops++) {
                 uint32_t h = get32(cfg + off);
 
                 if (h == 0 || h == UINT32_MAX)
@@ -144,7 +145,9 @@ static bool parse_hex(const char **p, uint64_t *ret) {
         for (s += 2; isxdigit((unsigned char)*s); s++, n++) {
                 if (n == 16)
                         return false;
-                v = v << 4 | (uint64_t)(isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10));
+                v = v << 4 |
+                    (uint64_t)(isdigit((unsigned char)*s) ? *s - '0'
+                                                          : (tolower((unsigned char)*s) - 'a' + 10));
         }
         if (n == 0)
                 return false;
@@ -153,7 +156,8 @@ static bool parse_hex(const char **p, uint64_t *ret) {
         return true;
 }
 
-int vhc_pci_resources_parse(const char *text, size_t len, struct vhc_pci_resources *ret, unsigned *ret_line) {
+int vhc_pci_resources_parse(const char *text, size_t len, struct vhc_pci_resources *ret,
+                            unsigned *ret_line) {
         struct vhc_pci_resources r = {};
         const char *p = text, *end = text + len;
         unsigned line = 0;

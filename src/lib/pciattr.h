@@ -27,21 +27,21 @@
 
 /* One entry of a Resizable BAR capability. */
 struct vhc_pci_rebar {
-        unsigned bar;   /* BAR index, 0-5 */
-        uint64_t sizes; /* bit n set: 2^n MiB is supported (1 MiB ... 8 EiB, n 0-43) */
+        unsigned bar;     /* BAR index, 0-5 */
+        uint64_t sizes;   /* bit n set: 2^n MiB is supported (1 MiB ... 8 EiB, n 0-43) */
         unsigned current; /* the size now: 2^current MiB */
 };
 
 struct vhc_pcicfg {
-        size_t len;          /* bytes parsed */
-        bool caps_read;      /* the capability list was inside what was read */
-        bool ext_read;       /* the extended capabilities were (4096 bytes) */
+        size_t len;     /* bytes parsed */
+        bool caps_read; /* the capability list was inside what was read */
+        bool ext_read;  /* the extended capabilities were (4096 bytes) */
         uint16_t vendor_id, device_id;
-        bool pcie;           /* has a PCI Express capability */
-        unsigned pcie_type;  /* its device/port type: 0 endpoint, 1 legacy endpoint, 4 root port... */
-        bool flr;            /* PCIe DevCap: Function Level Reset */
-        bool af_flr;         /* Advanced Features capability: FLR (conventional PCI) */
-        bool pm;             /* has a Power Management capability */
+        bool pcie;             /* has a PCI Express capability */
+        unsigned pcie_type;    /* its device/port type: 0 endpoint, 1 legacy endpoint, 4 root port... */
+        bool flr;              /* PCIe DevCap: Function Level Reset */
+        bool af_flr;           /* Advanced Features capability: FLR (conventional PCI) */
+        bool pm;               /* has a Power Management capability */
         bool pm_no_soft_reset; /* PMCSR No_Soft_Reset: D3hot to D0 keeps the device's state */
         struct vhc_pci_rebar rebar[VHC_PCI_N_BARS];
         size_t n_rebar;

@@ -54,7 +54,8 @@ static void device_list(const uint8_t *rom, size_t len, size_t img, size_t pcir,
         if (im->pcir_revision < 3 || ptr == 0)
                 return;
         at = pcir + ptr;
-        for (; at + 2 <= len && at + 2 <= img + im->length && im->n_device_list < ELEMENTSOF(im->device_list);
+        for (;
+             at + 2 <= len && at + 2 <= img + im->length && im->n_device_list < ELEMENTSOF(im->device_list);
              at += 2) {
                 uint16_t id = get16(rom + at);
 
@@ -65,7 +66,8 @@ static void device_list(const uint8_t *rom, size_t len, size_t img, size_t pcir,
 }
 
 /* 0 and the image at off; -EINVAL (with e) when no valid image starts there. */
-static int image_at(const uint8_t *rom, size_t len, size_t off, struct vhc_rom_image *im, struct vhc_rom_error *e) {
+static int image_at(const uint8_t *rom, size_t len, size_t off, struct vhc_rom_image *im,
+                    struct vhc_rom_error *e) {
         size_t pcir;
         uint16_t units;
 
@@ -88,8 +90,8 @@ static int image_at(const uint8_t *rom, size_t len, size_t off, struct vhc_rom_i
                 .vendor_id = get16(rom + pcir + PCIR_VENDOR),
                 .device_id = get16(rom + pcir + PCIR_DEVICE),
                 .pcir_revision = rom[pcir + PCIR_REVISION],
-                .class_code = (uint32_t)rom[pcir + PCIR_CLASS + 2] << 16 | (uint32_t)rom[pcir + PCIR_CLASS + 1] << 8 |
-                              rom[pcir + PCIR_CLASS],
+                .class_code = (uint32_t)rom[pcir + PCIR_CLASS + 2] << 16 |
+                              (uint32_t)rom[pcir + PCIR_CLASS + 1] << 8 | rom[pcir + PCIR_CLASS],
                 .code_type = rom[pcir + PCIR_CODE_TYPE],
                 .last = rom[pcir + PCIR_INDICATOR] & PCIR_LAST_IMAGE,
         };

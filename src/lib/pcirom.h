@@ -38,7 +38,7 @@ struct vhc_rom_image {
         uint8_t code_type;
         bool last;
         /* EFI images (code_type 3) only: */
-        bool efi_valid;    /* the 0x0EF1 signature is there */
+        bool efi_valid;         /* the 0x0EF1 signature is there */
         uint16_t efi_subsystem; /* 10 application, 11 boot service driver, 12 runtime driver */
         uint16_t efi_machine;
         bool efi_compressed;
@@ -49,7 +49,7 @@ struct vhc_rom_image {
 struct vhc_rom {
         struct vhc_rom_image images[VHC_ROM_MAX_IMAGES];
         size_t n;
-        size_t size; /* bytes the images take */
+        size_t size;    /* bytes the images take */
         bool truncated; /* the bytes end before the last-image bit (what was read stopped short) */
 };
 
@@ -76,6 +76,6 @@ bool vhc_pcirom_image_for(const struct vhc_rom_image *img, uint16_t vendor_id, u
 size_t vhc_pcirom_find(const uint8_t *data, size_t len);
 
 /* Names for --json and messages; NULL for a value they do not know. */
-const char *vhc_rom_code_name(uint8_t code_type);      /* "x86", "open-firmware", "pa-risc", "efi" */
-const char *vhc_efi_machine_name(uint16_t machine);    /* "x86-64", "ia32", "aarch64", "ebc", ... */
+const char *vhc_rom_code_name(uint8_t code_type);       /* "x86", "open-firmware", "pa-risc", "efi" */
+const char *vhc_efi_machine_name(uint16_t machine);     /* "x86-64", "ia32", "aarch64", "ebc", ... */
 const char *vhc_efi_subsystem_name(uint16_t subsystem); /* "application", "boot-service-driver", ... */

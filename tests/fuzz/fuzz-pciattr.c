@@ -63,7 +63,8 @@ static void check_reset(const char *text) {
         if (m.n > ELEMENTSOF(m.m))
                 abort();
         for (size_t i = 0; i < m.n; i++) {
-                if (!m.name[i][0] || strspn(m.name[i], "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(m.name[i]))
+                if (!m.name[i][0] ||
+                    strspn(m.name[i], "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(m.name[i]))
                         abort();
                 if (!strstr(text, m.name[i]))
                         abort();

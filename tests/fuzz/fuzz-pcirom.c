@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* find() says 0 exactly when the bytes parse from their start. */
         if ((r == 0) != (found == 0))
                 abort();
-        if (found != SIZE_MAX && (found >= size || vhc_pcirom_parse(data + found, size - found, &rom, NULL) < 0))
+        if (found != SIZE_MAX &&
+            (found >= size || vhc_pcirom_parse(data + found, size - found, &rom, NULL) < 0))
                 abort();
         if (r < 0) {
                 if (r != -EINVAL || !e.what[0] || e.offset != 0)

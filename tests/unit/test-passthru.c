@@ -331,11 +331,11 @@ static int teardown(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_read_rtx4090),    cmocka_unit_test(test_read_rx580),
-                cmocka_unit_test(test_read_damaged),    cmocka_unit_test(test_rom_read),
-                cmocka_unit_test(test_rom_skipped),     cmocka_unit_test(test_rom_sysfs_writes),
-                cmocka_unit_test(test_rom_timeout),     cmocka_unit_test(test_rom_garbage),
-                cmocka_unit_test(test_reset_quirks),    cmocka_unit_test(test_windows),
+                cmocka_unit_test(test_read_rtx4090),      cmocka_unit_test(test_read_rx580),
+                cmocka_unit_test(test_read_damaged),      cmocka_unit_test(test_rom_read),
+                cmocka_unit_test(test_rom_skipped),       cmocka_unit_test(test_rom_sysfs_writes),
+                cmocka_unit_test(test_rom_timeout),       cmocka_unit_test(test_rom_garbage),
+                cmocka_unit_test(test_reset_quirks),      cmocka_unit_test(test_windows),
                 cmocka_unit_test(test_cpuinfo_phys_bits),
         };
 

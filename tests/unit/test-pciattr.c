@@ -51,8 +51,8 @@ static void test_cfg_rtx4090(void **state) {
         assert_int_equal(c.n_rebar, 3);
         rb = vhc_pcicfg_rebar(&c, 1);
         assert_non_null(rb);
-        assert_int_equal(rb->current, 15); /* 2^15 MiB: 32 GiB */
-        assert_int_equal(rb->sizes, UINT64_C(0xffc0));  /* 64 MiB (bit 6) to 32 GiB (bit 15) */
+        assert_int_equal(rb->current, 15);                        /* 2^15 MiB: 32 GiB */
+        assert_int_equal(rb->sizes, UINT64_C(0xffc0));            /* 64 MiB (bit 6) to 32 GiB (bit 15) */
         assert_int_equal(vhc_pcicfg_rebar(&c, 0)->sizes, 1 << 4); /* 16 MiB only */
         assert_null(vhc_pcicfg_rebar(&c, 2));
 }
@@ -65,7 +65,7 @@ static void test_cfg_rx580(void **state) {
         assert_false(c.af_flr);
         assert_int_equal(c.n_rebar, 1);
         assert_int_equal(c.rebar[0].bar, 0);
-        assert_int_equal(c.rebar[0].current, 8); /* 256 MiB */
+        assert_int_equal(c.rebar[0].current, 8);              /* 256 MiB */
         assert_int_equal(c.rebar[0].sizes, UINT64_C(0x3f00)); /* 256 MiB (bit 8) to 8 GiB (bit 13) */
 }
 
@@ -215,7 +215,8 @@ static void expect_bad_resources(const char *text, unsigned want_line) {
 static void test_resources_bad(void **state) {
         struct vhc_pci_resources r;
         unsigned line;
-        const char *ok = "0x00000000a0000000 0x00000000a0003fff 0x0000000000040200\n" ZERO ZERO ZERO ZERO ZERO;
+        const char *ok =
+                "0x00000000a0000000 0x00000000a0003fff 0x0000000000040200\n" ZERO ZERO ZERO ZERO ZERO;
 
         assert_int_equal(vhc_pci_resources_parse(ok, strlen(ok), &r, &line), 0);
         assert_int_equal(r.n, 1);
@@ -265,9 +266,9 @@ static void test_reset_methods(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_cfg_rtx4090),     cmocka_unit_test(test_cfg_rx580),
-                cmocka_unit_test(test_cfg_short),       cmocka_unit_test(test_cfg_gone),
-                cmocka_unit_test(test_cfg_af_flr),      cmocka_unit_test(test_cfg_loops),
+                cmocka_unit_test(test_cfg_rtx4090),       cmocka_unit_test(test_cfg_rx580),
+                cmocka_unit_test(test_cfg_short),         cmocka_unit_test(test_cfg_gone),
+                cmocka_unit_test(test_cfg_af_flr),        cmocka_unit_test(test_cfg_loops),
                 cmocka_unit_test(test_resources_rtx4090), cmocka_unit_test(test_resources_bad),
                 cmocka_unit_test(test_reset_methods),
         };

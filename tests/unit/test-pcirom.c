@@ -17,8 +17,8 @@
 struct img {
         uint8_t code;
         uint16_t vendor, device;
-        size_t size;     /* bytes, a multiple of 512 */
-        uint16_t pcir;   /* offset of the PCI Data Structure */
+        size_t size;   /* bytes, a multiple of 512 */
+        uint16_t pcir; /* offset of the PCI Data Structure */
         bool last;
         uint16_t machine; /* EFI */
         bool bad_efi_sig;
@@ -81,7 +81,12 @@ static uint8_t buf[1 << 20];
 static void test_x86_and_efi(void **state) {
         const struct img imgs[] = {
                 {.code = 0, .vendor = 0x10de, .device = 0x1b80, .size = 0xf400, .pcir = 0x1a0},
-                {.code = 3, .vendor = 0x10de, .device = 0x1b80, .size = 0xfc00, .pcir = 0x1c, .last = true,
+                {.code = 3,
+                 .vendor = 0x10de,
+                 .device = 0x1b80,
+                 .size = 0xfc00,
+                 .pcir = 0x1c,
+                 .last = true,
                  .machine = VHC_EFI_MACHINE_X64},
         };
         size_t len = build(buf, imgs, 2);
@@ -139,7 +144,12 @@ static void test_x86_only(void **state) {
 static void test_last_bit_ends(void **state) {
         const struct img imgs[] = {
                 {.code = 0, .vendor = 0x10de, .device = 0x1184, .size = 0x8000, .pcir = 0x1a0, .last = true},
-                {.code = 3, .vendor = 0x10de, .device = 0x1184, .size = 0x4000, .pcir = 0x1c, .last = true,
+                {.code = 3,
+                 .vendor = 0x10de,
+                 .device = 0x1184,
+                 .size = 0x4000,
+                 .pcir = 0x1c,
+                 .last = true,
                  .machine = VHC_EFI_MACHINE_X64},
         };
         size_t len = build(buf, imgs, 2);
@@ -212,8 +222,14 @@ static void test_bad_first_image(void **state) {
 
 static void test_efi_signature(void **state) {
         const struct img imgs[] = {
-                {.code = 3, .vendor = 0x1002, .device = 0x73bf, .size = 0x2000, .pcir = 0x1c, .last = true,
-                 .machine = VHC_EFI_MACHINE_X64, .bad_efi_sig = true},
+                {.code = 3,
+                 .vendor = 0x1002,
+                 .device = 0x73bf,
+                 .size = 0x2000,
+                 .pcir = 0x1c,
+                 .last = true,
+                 .machine = VHC_EFI_MACHINE_X64,
+                 .bad_efi_sig = true},
         };
         size_t len = build(buf, imgs, 1);
         struct vhc_rom rom;
@@ -227,7 +243,12 @@ static void test_efi_signature(void **state) {
 static void test_aarch64_only(void **state) {
         const struct img imgs[] = {
                 {.code = 0, .vendor = 0x1002, .device = 0x73bf, .size = 0x1000, .pcir = 0x40},
-                {.code = 3, .vendor = 0x1002, .device = 0x73bf, .size = 0x1000, .pcir = 0x1c, .last = true,
+                {.code = 3,
+                 .vendor = 0x1002,
+                 .device = 0x73bf,
+                 .size = 0x1000,
+                 .pcir = 0x1c,
+                 .last = true,
                  .machine = VHC_EFI_MACHINE_AARCH64},
         };
         size_t len = build(buf, imgs, 2);
@@ -241,8 +262,14 @@ static void test_aarch64_only(void **state) {
 static void test_device_list(void **state) {
         static const uint16_t list[] = {0x1b81, 0x1b82, 0};
         const struct img imgs[] = {
-                {.code = 3, .vendor = 0x10de, .device = 0x1b80, .size = 0x1000, .pcir = 0x1c, .last = true,
-                 .machine = VHC_EFI_MACHINE_X64, .devlist = list},
+                {.code = 3,
+                 .vendor = 0x10de,
+                 .device = 0x1b80,
+                 .size = 0x1000,
+                 .pcir = 0x1c,
+                 .last = true,
+                 .machine = VHC_EFI_MACHINE_X64,
+                 .devlist = list},
         };
         size_t len = build(buf, imgs, 1);
         struct vhc_rom rom;
@@ -259,8 +286,12 @@ static void test_many_images(void **state) {
         size_t len;
 
         for (size_t i = 0; i < ELEMENTSOF(imgs); i++)
-                imgs[i] = (struct img){.code = 0x70, .vendor = 0x10de, .device = 0x2684, .size = 512,
-                                       .pcir = 0x1c, .last = i == ELEMENTSOF(imgs) - 1};
+                imgs[i] = (struct img){.code = 0x70,
+                                       .vendor = 0x10de,
+                                       .device = 0x2684,
+                                       .size = 512,
+                                       .pcir = 0x1c,
+                                       .last = i == ELEMENTSOF(imgs) - 1};
         len = build(buf, imgs, ELEMENTSOF(imgs));
         assert_int_equal(vhc_pcirom_parse(buf, len, &rom, NULL), 0);
         assert_int_equal(rom.n, VHC_ROM_MAX_IMAGES);
@@ -271,7 +302,12 @@ static void test_many_images(void **state) {
 static void test_find(void **state) {
         const struct img imgs[] = {
                 {.code = 0, .vendor = 0x10de, .device = 0x1b80, .size = 0x1000, .pcir = 0x1a0},
-                {.code = 3, .vendor = 0x10de, .device = 0x1b80, .size = 0x1000, .pcir = 0x1c, .last = true,
+                {.code = 3,
+                 .vendor = 0x10de,
+                 .device = 0x1b80,
+                 .size = 0x1000,
+                 .pcir = 0x1c,
+                 .last = true,
                  .machine = VHC_EFI_MACHINE_X64},
         };
         size_t len;
@@ -319,11 +355,11 @@ static void test_fixtures(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_x86_and_efi),   cmocka_unit_test(test_x86_only),
-                cmocka_unit_test(test_last_bit_ends), cmocka_unit_test(test_truncated),
+                cmocka_unit_test(test_x86_and_efi),     cmocka_unit_test(test_x86_only),
+                cmocka_unit_test(test_last_bit_ends),   cmocka_unit_test(test_truncated),
                 cmocka_unit_test(test_bad_first_image), cmocka_unit_test(test_efi_signature),
-                cmocka_unit_test(test_aarch64_only),  cmocka_unit_test(test_device_list),
-                cmocka_unit_test(test_many_images),   cmocka_unit_test(test_find),
+                cmocka_unit_test(test_aarch64_only),    cmocka_unit_test(test_device_list),
+                cmocka_unit_test(test_many_images),     cmocka_unit_test(test_find),
                 cmocka_unit_test(test_fixtures),
         };
 
