@@ -14,6 +14,7 @@
 #include "grub-default.h"
 #include "kargs.h"
 #include "meminfo.h"
+#include "passthru.h"
 #include "strv.h"
 
 #define GIB (UINT64_C(1) << 30)
@@ -1378,6 +1379,322 @@ static int check_nvidia_audio(struct checker *c, const char *id) {
         return 0;
 }
 
+/* ---- will the card work in a guest: reset, UEFI GOP, BARs (issue 13) ---- */
+
+/* Every device on d's bus goes to a guest: vfio-pci may then reset the bus
+ * through the bridge above it (a secondary bus reset) when the guest has
+ * them all. *ret_other names one that does not. */
+static bool bus_all_passed(const struct checker *c, const struct vhc_pci_dev *d, const char **ret_other) {
+        const struct vhc_pci_list *l = c->in->pci;
+
+        *ret_other = NULL;
+        for (size_t i = 0; i < l->n; i++)
+                if (l->devs[i].domain == d->domain && l->devs[i].bus == d->bus &&
+                    !for_passthrough(c->in->plan, &l->devs[i])) {
+                        *ret_other = l->devs[i].address;
+                        return false;
+                }
+        return true;
+}
+
+/* The first method of reset_method that resets the function alone (all but bus). */
+static const char *function_reset(const struct vhc_passthru_info *i) {
+        if (i->reset_r < 0)
+                return i->cfg_r == 0 && i->cfg.caps_read && (i->cfg.flr || i->cfg.af_flr) ? "FLR" : NULL;
+        for (size_t k = 0; k < i->reset.n; k++)
+                if (i->reset.m[k] != VHC_RESET_BUS)
+                        return i->reset.name[k];
+        return NULL;
+}
+
+/* A reset method as the user knows it (drivers/pci/pci.c, pci_reset_fn_methods[]). */
+static const char *method_desc(const char *name) {
+        static const struct {
+                const char *name, *desc;
+        } d[] = {
+                {"flr", "FLR"},
+                {"FLR", "FLR (PCIe DevCap)"},
+                {"af_flr", "FLR (Advanced Features capability)"},
+                {"pm", "a power-management reset (D3hot to D0)"},
+                {"acpi", "the ACPI _RST method"},
+                {"device_specific", "a device-specific reset of the kernel's"},
+                {"cxl_bus", "a CXL bus reset"},
+        };
+
+        for (size_t k = 0; k < ELEMENTSOF(d); k++)
+                if (streq(d[k].name, name))
+                        return d[k].desc;
+        return name;
+}
+
+static char *methods_text(const struct vhc_passthru_info *i) {
+        _cleanup_free_ char *s = NULL;
+        char *out;
+        size_t len = 0;
+        FILE *f;
+
+        if (i->reset_r == -ENOENT)
+                return strdup("no reset_method file: the kernel found no reset for it");
+        if (i->reset_r < 0)
+                return strprintf("reset_method unreadable (%s)", strerror(-i->reset_r));
+        f = open_memstream(&s, &len);
+        if (!f)
+                return NULL;
+        fputs("reset_method:", f);
+        for (size_t k = 0; k < i->reset.n; k++)
+                fprintf(f, " %s", i->reset.name[k]);
+        if (i->reset.n == 0)
+                fputs(" empty (resets turned off)", f);
+        return vhc_memstream_finish(f, &s, &out) < 0 ? NULL : out;
+}
+
+static int reset_bug(struct checker *c, const char *id, const char *title, const struct vhc_pci_dev *d,
+                     const struct vhc_passthru_info *i, const struct vhc_reset_quirk *q) {
+        _cleanup_free_ char *loaded_path =
+                vhc_root_pathf(c->in->root, VHC_PATH_SYS_MODULE, "%s", VHC_VENDOR_RESET_MODULE);
+        const char *conf = vhc_path_abs(VHC_PATH_CONFIG);
+        bool loaded, installed, specific;
+        const char *now;
+
+        if (!loaded_path)
+                return -ENOMEM;
+        loaded = access(loaded_path, F_OK) == 0;
+        installed = loaded || (c->in->kmod &&
+                               vhc_kmod_available(c->in->kmod, VHC_VENDOR_RESET_MODULE) != VHC_KMOD_MISSING);
+        specific = i->reset_r == 0 && i->reset.n > 0 && i->reset.m[0] == VHC_RESET_DEVICE_SPECIFIC;
+        if (loaded && specific)
+                return add(c, id, VHC_CHECK_PASS, title, d->address,
+                           strprintf("vendor-reset's device-specific reset (%s)", q->family), NULL);
+        now = !installed ? "vendor-reset is not installed"
+              : !loaded  ? "vendor-reset is installed, not loaded"
+                         : "vendor-reset is loaded, but reset_method does not start with device_specific";
+        return add(c, id, VHC_CHECK_WARN, title, d->address,
+                   strprintf("%s (%s): the reset bug; a guest's second start finds the card hung unless "
+                             "vendor-reset resets it (gnif/vendor-reset lists it in src/device-db.h); %s",
+                             q->family, q->cards, now),
+                   !installed
+                           ? strprintf("install vendor-reset (https://github.com/gnif/vendor-reset, 'dkms "
+                                       "install .'), set vendor_reset = yes in %s and run 'virt-host-config "
+                                       "apply', then reboot",
+                                       conf)
+                   : !c->in->config->vendor_reset
+                           ? strprintf("set vendor_reset = yes in %s and run 'virt-host-config apply', then "
+                                       "reboot: the udev rule loads vendor-reset and sets reset_method to "
+                                       "device_specific",
+                                       conf)
+                           : strdup(c->in->applied ? "reboot: the udev rule loads vendor-reset and sets "
+                                                     "reset_method to device_specific"
+                                                   : "run 'virt-host-config apply', then reboot"));
+}
+
+static int reset_line(struct checker *c, const char *id, const struct vhc_pci_dev *d,
+                      const struct vhc_passthru_info *i) {
+        const struct vhc_reset_quirk *q = vhc_passthru_reset_quirk(d->vendor_id, d->device_id);
+        _cleanup_free_ char *title = strprintf("%s reset", d->address), *methods = methods_text(i);
+        const char *fn = function_reset(i), *other = NULL;
+
+        if (!title || !methods)
+                return -ENOMEM;
+        if (q)
+                return reset_bug(c, id, title, d, i, q);
+        if (i->reset_r == 0 && i->reset.n == 0)
+                return add(c, id, VHC_CHECK_WARN, title, d->address, strprintf("%s", methods),
+                           strprintf("'echo default > %s/%s/reset_method' gives the kernel's methods back",
+                                     vhc_path_abs(VHC_PATH_SYS_PCI_DEVICES), d->address));
+        if (fn)
+                return add(c, id, VHC_CHECK_PASS, title, d->address,
+                           strprintf("%s resets the function alone (%s)", method_desc(fn), methods), NULL);
+        if (i->parent[0] && bus_all_passed(c, d, &other))
+                return add(c, id, VHC_CHECK_PASS, title, d->address,
+                           strprintf("no reset of its own (%s); vfio-pci resets bus %02x through %s, "
+                                     "which holds only devices that go to the guest",
+                                     methods, d->bus, i->parent),
+                           NULL);
+        if (!i->parent[0])
+                return add(c, id, VHC_CHECK_WARN, title, d->address,
+                           strprintf("no reset: %s, and on a root bus there is no bridge to reset it "
+                                     "through",
+                                     methods),
+                           strdup("a guest's second start finds it as the first one left it; if it hangs, "
+                                  "reboot the host"));
+        return add(
+                c, id, VHC_CHECK_WARN, title, d->address,
+                strprintf("no reset: %s, and bus %02x also holds %s, which stays with the host, so vfio-pci "
+                          "cannot reset the bus",
+                          methods, d->bus, other),
+                strprintf("give %s to the guest too (isolate it), or put the card in a slot of its own; "
+                          "else a guest's second start finds it as the first one left it",
+                          other));
+}
+
+static int rom_line(struct checker *c, const char *id, const struct vhc_pci_dev *d) {
+        _cleanup_free_ char *title = strprintf("%s UEFI GOP", d->address);
+        const struct vhc_rom_image *efi;
+        struct vhc_rom_read rr;
+        int r;
+
+        if (!title)
+                return -ENOMEM;
+        r = vhc_passthru_read_rom(c->in->root, d, VHC_ROM_TIMEOUT_MS, &rr);
+        if (r < 0)
+                return r;
+        switch (rr.state) {
+        case VHC_ROM_SKIPPED:
+                return add(c, id, VHC_CHECK_INFO, title, d->address,
+                           strprintf("ROM not readable now: %s", rr.why),
+                           strdup("run 'virt-host-config check' again after the reboot"));
+        case VHC_ROM_NONE:
+                return add(c, id, VHC_CHECK_INFO, title, d->address,
+                           strdup("ROM not readable now: the kernel shows no rom file for it (no expansion "
+                                  "ROM BAR)"),
+                           strprintf("OVMF has no driver for it then: pass a ROM file with an EFI image, "
+                                     "'virt-guest-xml --rom %s=FILE'",
+                                     d->address));
+        case VHC_ROM_UNREADABLE:
+                return add(c, id, VHC_CHECK_INFO, title, d->address,
+                           strprintf("ROM not readable now: %s", rr.why),
+                           rr.r == -EACCES ? strdup("run 'sudo virt-host-config check'")
+                           : rr.r == -ETIMEDOUT
+                                   ? strdup("the card did not answer: after a reboot (or a guest's clean "
+                                            "shutdown) run 'virt-host-config check' again")
+                                   : strprintf("under vfio-pci a card should give its ROM; if it stays "
+                                               "unreadable, pass a ROM file with an EFI image: "
+                                               "'virt-guest-xml --rom %s=FILE'",
+                                               d->address));
+        case VHC_ROM_READ:
+                break;
+        }
+        efi = vhc_pcirom_efi(&rr.rom, VHC_EFI_MACHINE_X64);
+        if (efi)
+                return add(c, id, VHC_CHECK_PASS, title, d->address,
+                           strprintf("EFI x86-64 image in ROM (image %zu of %zu, at 0x%zx)",
+                                     (size_t)(efi - rr.rom.images) + 1, rr.rom.n, efi->offset),
+                           NULL);
+        return add(
+                c, id, VHC_CHECK_WARN, title, d->address,
+                strprintf("no UEFI image: OVMF shows nothing until the guest driver loads (the ROM holds "
+                          "%zu image%s, none for EFI on x86-64)",
+                          rr.rom.n, rr.rom.n == 1 ? "" : "s"),
+                strprintf(
+                        "the guest works once its driver loads (SPICE shows the installer meanwhile); "
+                        "for a picture from the start flash the vendor's UEFI firmware, set the card's BIOS "
+                        "switch to UEFI if it has one, or pass a ROM file with an EFI image: "
+                        "'virt-guest-xml --rom %s=FILE'",
+                        d->address));
+}
+
+static int bar_line(struct checker *c, const char *id, const struct vhc_pci_dev *d,
+                    const struct vhc_passthru_info *i) {
+        _cleanup_free_ char *title = strprintf("%s BARs", d->address), *largest_s = NULL, *sum_s = NULL,
+                            *need_s = NULL, *rebar = NULL, *dyn_s = NULL;
+        const struct vhc_pci_rebar *rb = NULL;
+        uint64_t largest, sum, need, dyn = 0;
+        unsigned bar, bits = c->in->cpu ? c->in->cpu->phys_bits : 0;
+
+        if (!title)
+                return -ENOMEM;
+        if (i->res_r == -ENOENT)
+                return 0; /* no resource file: nothing to say about BARs */
+        if (i->res_r < 0)
+                return add(c, id, VHC_CHECK_INFO, title, d->address,
+                           strprintf("BARs not readable: resource %s",
+                                     i->res_r == -EINVAL ? "is not as the kernel writes it"
+                                                         : strerror(-i->res_r)),
+                           strdup("virt-guest-xml cannot size the guest's 64-bit MMIO window for it"));
+        sum = vhc_passthru_bars64(&i->res, &largest, &bar);
+        if (sum == 0)
+                return 0;
+        need = vhc_passthru_mmio64_need(sum);
+        if (i->cfg_r == 0)
+                rb = vhc_pcicfg_rebar(&i->cfg, bar);
+        if (rb && rb->sizes) {
+                unsigned lo = (unsigned)__builtin_ctzll(rb->sizes),
+                         hi = 63 - (unsigned)__builtin_clzll(rb->sizes);
+                _cleanup_free_ char *lo_s = human_size(UINT64_C(1) << (20 + lo)),
+                                    *hi_s = human_size(UINT64_C(1) << (20 + hi));
+
+                if (!lo_s || !hi_s)
+                        return -ENOMEM;
+                rebar = strprintf(" (Resizable BAR: %s to %s)", lo_s, hi_s);
+        } else
+                rebar = strdup("");
+        largest_s = human_size(largest);
+        sum_s = human_size(sum);
+        need_s = human_size(need);
+        if (!rebar || !largest_s || !sum_s || !need_s)
+                return -ENOMEM;
+        if (need <= VHC_OVMF_MMIO64_CLASSIC)
+                return add(
+                        c, id, VHC_CHECK_INFO, title, d->address,
+                        strprintf("largest 64-bit BAR: BAR %u, %s%s; its 64-bit BARs take %s, within the "
+                                  "32 GiB 64-bit MMIO window OVMF gives by default",
+                                  bar, largest_s, rebar, sum_s),
+                        strdup("nothing to set for it alone; virt-guest-xml sizes the window from all the "
+                               "cards a guest gets"));
+        if (bits)
+                dyn = vhc_passthru_ovmf_dynamic_window(bits, c->in->cpu->pdpe1gb);
+        dyn_s = dyn ? human_size(dyn) : NULL;
+        return add(
+                c, id, VHC_CHECK_WARN, title, d->address,
+                strprintf(
+                        "largest 64-bit BAR: BAR %u, %s%s; with headroom the guest needs a %s 64-bit MMIO "
+                        "window, more than the 32 GiB OVMF gives by default (PcdPciMmio64Size, edk2's "
+                        "OvmfPkgX64.dsc)%s%s%s%s",
+                        bar, largest_s, rebar, need_s, dyn_s ? "; edk2-stable202211 and later give " : "",
+                        dyn_s ? dyn_s : "",
+                        dyn_s ? " on this CPU instead (1/8 of the guest's physical address space, with the "
+                                "host's address bits), but only where they trust its address width"
+                              : "",
+                        dyn && dyn < need ? ", still too little" : ""),
+                strprintf("'virt-guest-xml --hostdev %s' sets opt/ovmf/X-PciMmio64Mb=%" PRIu64
+                          " (<sysinfo type=\"fwcfg\">), which every OVMF honours; without it Windows shows "
+                          "Code 12 or the guest does not boot; or turn Resizable BAR off in the host's "
+                          "firmware",
+                          d->address, need >> 20));
+}
+
+/* One line of each kind per isolated device: the reset for every one, the
+ * ROM for display controllers, the BARs for devices with 64-bit ones. */
+static int for_isolated(struct checker *c, const char *id,
+                        int (*fn)(struct checker *c, const char *id, const struct vhc_pci_dev *d,
+                                  const struct vhc_passthru_info *i),
+                        bool display_only) {
+        const struct vhc_plan *p = c->in->plan;
+        int r;
+
+        for (size_t k = 0; p && k < p->n; k++) {
+                const struct vhc_pci_dev *d = p->entries[k].dev;
+                struct vhc_passthru_info i;
+
+                if (p->entries[k].action != VHC_ACTION_ISOLATE || (display_only && !vhc_pci_is_display(d)))
+                        continue;
+                r = vhc_passthru_read(c->in->root, d, &i);
+                if (r < 0)
+                        return r;
+                r = fn(c, id, d, &i);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int rom_line_i(struct checker *c, const char *id, const struct vhc_pci_dev *d,
+                      const struct vhc_passthru_info *i) {
+        return rom_line(c, id, d);
+}
+
+static int check_device_reset(struct checker *c, const char *id) {
+        return for_isolated(c, id, reset_line, false);
+}
+
+static int check_uefi_gop(struct checker *c, const char *id) {
+        return for_isolated(c, id, rom_line_i, true);
+}
+
+static int check_bars(struct checker *c, const char *id) {
+        return for_isolated(c, id, bar_line, false);
+}
+
 /* The report's order; one check a line, which clang-format would pack. */
 /* clang-format off */
 static const struct {
@@ -1399,6 +1716,9 @@ static const struct {
         {"memlock-guests", check_memlock_guests},
         {"ovmf", check_ovmf},
         {"vfio-binding", check_binding},
+        {"device-reset", check_device_reset},
+        {"uefi-gop", check_uefi_gop},
+        {"bar-size", check_bars},
         {"nvidia-audio-msi", check_nvidia_audio},
 };
 /* clang-format on */
