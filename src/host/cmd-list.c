@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 
 #include "host.h"
+#include "passthru.h"
 #include "pcidev.h"
 #include "plan.h"
 #include "strv.h"
@@ -215,7 +216,138 @@ static json_object *json_hex4(unsigned v) {
         return json_object_new_string(buf);
 }
 
-static int print_json(const struct row *rows, size_t n, char *const *notes) {
+static json_object *json_u64(uint64_t v) {
+        return json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
+/* "reset": what reset_method and the config space say, and vendor-reset's word. */
+static json_object *reset_json(const struct vhc_pci_dev *d, const struct vhc_passthru_info *i) {
+        const struct vhc_reset_quirk *q = vhc_passthru_reset_quirk(d->vendor_id, d->device_id);
+        json_object *o = json_object_new_object(), *m = NULL;
+
+        if (!o)
+                return NULL;
+        if (i->reset_r == 0) {
+                m = json_object_new_array();
+                for (size_t k = 0; m && k < i->reset.n; k++)
+                        json_object_array_add(m, json_object_new_string(i->reset.name[k]));
+        }
+        json_object_object_add(o, "methods", m);
+        json_object_object_add(o, "flr",
+                               i->cfg_r == 0 && i->cfg.caps_read ? json_object_new_boolean(i->cfg.flr || i->cfg.af_flr)
+                                                                 : NULL);
+        json_object_object_add(o, "reset_bug", q ? json_object_new_string(q->family) : NULL);
+        return o;
+}
+
+static json_object *image_json(const struct vhc_rom_image *im) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "offset", json_u64(im->offset));
+        json_object_object_add(o, "length", json_u64(im->length));
+        json_object_object_add(o, "code_type", json_object_new_int(im->code_type));
+        json_object_object_add(o, "type", json_string_or_null(vhc_rom_code_name(im->code_type)));
+        json_object_object_add(o, "vendor", json_hex4(im->vendor_id));
+        json_object_object_add(o, "device", json_hex4(im->device_id));
+        json_object_object_add(o, "last", json_object_new_boolean(im->last));
+        if (im->code_type == VHC_ROM_CODE_EFI) {
+                json_object_object_add(o, "efi_machine",
+                                       im->efi_valid ? json_string_or_null(vhc_efi_machine_name(im->efi_machine)) : NULL);
+                json_object_object_add(o, "efi_subsystem",
+                                       im->efi_valid ? json_string_or_null(vhc_efi_subsystem_name(im->efi_subsystem))
+                                                     : NULL);
+        }
+        return o;
+}
+
+/* "rom": read for isolated devices only (null for the others), as check reads it. */
+static int rom_json(const struct vhc_ctx *ctx, const struct vhc_pci_dev *d, json_object **ret) {
+        json_object *o, *imgs;
+        struct vhc_rom_read rr;
+        int r;
+
+        r = vhc_passthru_read_rom(ctx->root, d, VHC_ROM_TIMEOUT_MS, &rr);
+        if (r < 0)
+                return r;
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "read", json_object_new_boolean(rr.state == VHC_ROM_READ));
+        if (rr.state != VHC_ROM_READ) {
+                json_object_object_add(o, "why", json_object_new_string(rr.state == VHC_ROM_NONE ? "no rom file"
+                                                                                                  : rr.why));
+                *ret = o;
+                return 0;
+        }
+        imgs = json_object_new_array();
+        for (size_t k = 0; imgs && k < rr.rom.n; k++)
+                json_object_array_add(imgs, image_json(&rr.rom.images[k]));
+        json_object_object_add(o, "images", imgs);
+        json_object_object_add(o, "efi_x86_64",
+                               json_object_new_boolean(vhc_pcirom_efi(&rr.rom, VHC_EFI_MACHINE_X64) != NULL));
+        *ret = o;
+        return 0;
+}
+
+/* "bars": the BARs in use, with their Resizable BAR sizes; null when resource is unreadable. */
+static json_object *bars_json(const struct vhc_passthru_info *i) {
+        json_object *a;
+
+        if (i->res_r < 0)
+                return NULL;
+        a = json_object_new_array();
+        for (size_t k = 0; a && k < i->res.n; k++) {
+                const struct vhc_pci_bar *b = &i->res.bars[k];
+                const struct vhc_pci_rebar *rb = i->cfg_r == 0 ? vhc_pcicfg_rebar(&i->cfg, b->index) : NULL;
+                json_object *o = json_object_new_object(), *rz = NULL;
+
+                if (!o)
+                        break;
+                json_object_array_add(a, o);
+                json_object_object_add(o, "index", json_object_new_int((int)b->index));
+                json_object_object_add(o, "size", json_u64(b->size));
+                json_object_object_add(o, "type", json_object_new_string(b->io ? "io" : b->mem64 ? "mem64" : "mem32"));
+                json_object_object_add(o, "prefetchable", json_object_new_boolean(b->prefetch));
+                if (rb) {
+                        json_object *sizes = json_object_new_array();
+
+                        rz = json_object_new_object();
+                        for (unsigned bit = 0; sizes && bit < 44; bit++)
+                                if (rb->sizes & (UINT64_C(1) << bit))
+                                        json_object_array_add(sizes, json_u64(UINT64_C(1) << (20 + bit)));
+                        if (rz) {
+                                json_object_object_add(rz, "current", json_u64(UINT64_C(1) << (20 + rb->current)));
+                                json_object_object_add(rz, "sizes", sizes);
+                        } else
+                                json_object_put(sizes);
+                }
+                json_object_object_add(o, "resizable", rz);
+        }
+        return a;
+}
+
+static int add_passthru(const struct vhc_ctx *ctx, const struct row *row, json_object *e) {
+        struct vhc_passthru_info i;
+        json_object *rom = NULL;
+        int r;
+
+        r = vhc_passthru_read(ctx->root, row->dev, &i);
+        if (r < 0)
+                return r;
+        if (row->action == VHC_ACTION_ISOLATE) {
+                r = rom_json(ctx, row->dev, &rom);
+                if (r < 0)
+                        return r;
+        }
+        json_object_object_add(e, "reset", reset_json(row->dev, &i));
+        json_object_object_add(e, "rom", rom);
+        json_object_object_add(e, "bars", bars_json(&i));
+        return 0;
+}
+
+static int print_json(const struct vhc_ctx *ctx, const struct row *rows, size_t n, char *const *notes) {
         json_object *o = json_object_new_object(), *a = json_object_new_array();
 
         if (!o || !a) {
@@ -245,6 +377,10 @@ static int print_json(const struct row *rows, size_t n, char *const *notes) {
                         e, "action",
                         json_object_new_string(rows[i].action == VHC_ACTION_ISOLATE ? "isolate" : "keep"));
                 json_object_object_add(e, "reason", json_object_new_string(strempty(rows[i].reason)));
+                if (add_passthru(ctx, &rows[i], e) < 0) {
+                        json_object_put(o);
+                        return -ENOMEM;
+                }
         }
         if (notes[0]) {
                 _cleanup_free_ char *joined = NULL;
@@ -318,7 +454,7 @@ int cmd_list(struct vhc_ctx *ctx) {
         if (!l->groups_known && l->n > 0 && !(plan && plan->note && strstr(plan->note, "IOMMU groups")))
                 notes[n_notes++] = GROUPS_NOTE;
 
-        r = ctx->json ? print_json(rows, l->n, (char *const *)notes) : print_table(ctx, l, rows, l->n);
+        r = ctx->json ? print_json(ctx, rows, l->n, (char *const *)notes) : print_table(ctx, l, rows, l->n);
         if (r >= 0 && !ctx->json)
                 print_summary(rows, l->n, (char *const *)notes);
         if (r >= 0)

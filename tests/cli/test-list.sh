@@ -22,7 +22,8 @@ for m in $(machines); do
     python3 - "$WORK/list.json" > "$WORK/ours" <<'PY' || fail "$m: list --json is not the JSON of DESIGN.md"
 import json, sys
 doc = json.load(open(sys.argv[1]))
-keys = ["address", "vendor", "device", "class", "iommu_group", "boot_vga", "driver", "action", "reason"]
+keys = ["address", "vendor", "device", "class", "iommu_group", "boot_vga", "driver", "action", "reason",
+        "reset", "rom", "bars"]
 devs = doc["devices"]
 assert set(doc) <= {"devices", "note"}, doc.keys()
 assert [d["address"] for d in devs] == sorted(d["address"] for d in devs), "not in address order"
@@ -33,6 +34,15 @@ for d in devs:
     assert d["iommu_group"] is None or isinstance(d["iommu_group"], int), d
     assert isinstance(d["boot_vga"], bool) and (d["driver"] is None or isinstance(d["driver"], str)), d
     assert d["action"] in ("isolate", "keep") and d["reason"], d
+    # Issue 13: what reset_method, the ROM and the BARs say.
+    assert list(d["reset"]) == ["methods", "flr", "reset_bug"], d["reset"]
+    assert d["reset"]["methods"] is None or all(isinstance(m, str) and m for m in d["reset"]["methods"]), d
+    assert d["rom"] is None or d["action"] == "isolate", d  # read for isolated devices only
+    if d["rom"] is not None:
+        assert d["rom"]["read"] == ("images" in d["rom"]) != ("why" in d["rom"]), d["rom"]
+        for im in d["rom"].get("images", []):
+            assert im["length"] % 512 == 0 and (im["type"] == "efi") == ("efi_machine" in im), im
+    assert d["bars"] is None or all(b["size"] > 0 and b["type"] in ("io", "mem32", "mem64") for b in d["bars"]), d
     print(d["address"], d["vendor"], d["device"], d["class"])
 PY
     if [ -s "$WORK/lspci" ] && diff -u "$WORK/lspci" "$WORK/ours" > "$WORK/diff"; then ok "$m: the devices lspci sees"

@@ -132,4 +132,31 @@ expect "RX 580 with ReBAR at 256 MiB" "$r" bar-size 0000:01:00.0 info "BAR 0, 25
 r=$(make_root intel-nvidia)
 expect "GTX 1080" "$r" bar-size 0000:01:00.0 info "largest 64-bit BAR: BAR 1, 256 MiB; its 64-bit BARs take 288 MiB"
 
+# ---- list --json: reset, rom, bars
+# jq-like: prints what the Python expression E gives for the device A of list --json.
+listed() {
+    "$VHC" --root "$1" list --json > "$WORK/l.json" || { echo "list failed"; return; }
+    python3 - "$WORK/l.json" "$2" "$3" <<'PY'
+import json, sys
+d = {x["address"]: x for x in json.load(open(sys.argv[1]))["devices"]}[sys.argv[2]]
+print(json.dumps(eval(sys.argv[3], {"d": d}), sort_keys=True))
+PY
+}
+expect_listed() { # LABEL ROOT ADDRESS EXPR WANT
+    local got
+    got=$(listed "$2" "$3" "$4")
+    [ "$got" = "$5" ] && ok "list --json: $1" || fail "list --json: $1: $4 is $got, wanted $5"
+}
+r=$(make_root rx580-polaris)
+expect_listed "the RX 580's reset" "$r" 0000:01:00.0 'd["reset"]' '{"flr": false, "methods": ["bus"], "reset_bug": "AMD Polaris 10"}'
+expect_listed "its audio: no reset_method" "$r" 0000:01:00.1 'd["reset"]["methods"]' 'null'
+expect_listed "its ROM: x86 only" "$r" 0000:01:00.0 '[d["rom"]["efi_x86_64"], [i["type"] for i in d["rom"]["images"]]]' '[false, ["x86"]]'
+expect_listed "its BAR 0: 256 MiB of 256 MiB-8 GiB" "$r" 0000:01:00.0 '[d["bars"][0]["size"], d["bars"][0]["resizable"]["sizes"][-1]]' '[268435456, 8589934592]'
+expect_listed "a device kept: no ROM read" "$r" 0000:00:02.0 'd["rom"]' 'null'
+r=$(make_root rtx4090-rebar)
+expect_listed "the RTX 4090's EFI image" "$r" 0000:01:00.0 '[i.get("efi_machine") for i in d["rom"]["images"]]' '[null, "x86-64"]'
+expect_listed "its BAR 1" "$r" 0000:01:00.0 '[b for b in d["bars"] if b["index"] == 1][0]["size"]' '34359738368'
+r=$(make_root intel-nvidia)
+expect_listed "the GTX 1080 on nouveau: not read" "$r" 0000:01:00.0 'd["rom"]' '{"read": false, "why": "nouveau has the device; it is read once vfio-pci has it"}'
+
 finish
