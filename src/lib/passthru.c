@@ -248,6 +248,12 @@ static int read_bounded(const char *path, size_t max, unsigned timeout_ms, struc
         return 0;
 }
 
+static bool device_enabled(const char *enable) {
+        _cleanup_free_ char *v = NULL;
+
+        return vhc_read_file(enable, 64, &v, NULL) >= 0 && v[0] != '0';
+}
+
 /* "1" when the device's enable file says 0; *enabled says whether we did. */
 static void enable_device(const char *enable, bool *enabled) {
         _cleanup_free_ char *v = NULL;
@@ -273,6 +279,15 @@ int vhc_passthru_read_rom(const struct vhc_root *r, const struct vhc_pci_dev *d,
         if (d->driver && !streq(d->driver, "vfio-pci")) {
                 rr.state = VHC_ROM_SKIPPED;
                 set_why(&rr, -EBUSY, "%s has the device; it is read once vfio-pci has it", d->driver);
+                *ret = rr;
+                return 0;
+        }
+        if (d->driver && device_enabled(enable)) {
+                /* vfio-pci enables a device when QEMU opens it: a guest may be using
+                 * it, and turning on the ROM BAR's decoder can take its other BARs. */
+                rr.state = VHC_ROM_SKIPPED;
+                set_why(&rr, -EBUSY, "vfio-pci has the device open (a guest is using it); it is read when "
+                                     "none is");
                 *ret = rr;
                 return 0;
         }

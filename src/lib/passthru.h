@@ -49,7 +49,8 @@ struct vhc_rom_read {
 
 /* Reads the option ROM of d, only when vfio-pci or no driver has it: a host
  * driver may be using the ROM BAR, and the ROM of the boot display is the
- * firmware's shadow copy. On sysfs it writes "1" to the device's enable file
+ * firmware's shadow copy; and not while vfio-pci has the device enabled,
+ * which it does when QEMU opens it (a guest may be using it). On sysfs it writes "1" to the device's enable file
  * (when it says 0) and to rom, reads, and writes "0" back to both, as
  * Documentation/PCI/sysfs-pci.rst says; in a tree that is not sysfs (a fake
  * machine) the file holds the ROM as it is and nothing is written. The read

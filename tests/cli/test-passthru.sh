@@ -106,6 +106,9 @@ expect "GTX 1080 on nouveau: not read" "$r" uefi-gop 0000:01:00.0 info "ROM not 
 expect "...and no line for its audio" "$r" uefi-gop 0000:01:00.1 absent
 bind "$r" 0000:01:00.0 vfio-pci
 expect "GTX 1080 on vfio-pci" "$r" uefi-gop 0000:01:00.0 pass "EFI x86-64 image in ROM (image 2 of 2, at 0x8000)"
+# vfio-pci enables the device when QEMU opens it: while a guest runs, the ROM is left alone.
+echo 1 > "$r/$DEV/0000:01:00.0/enable"
+expect "GTX 1080 on vfio-pci, in a guest" "$r" uefi-gop 0000:01:00.0 info "vfio-pci has the device open (a guest is using it)"
 bind "$r" 0000:01:00.0 -
 expect "GTX 1080 on no driver" "$r" uefi-gop 0000:01:00.0 pass "EFI x86-64 image in ROM"
 rm "$r/$DEV/0000:01:00.0/rom"

@@ -58,11 +58,13 @@ on_tty() {
 }
 
 # bind ROOT ADDRESS DRIVER: makes the fake sysfs say DRIVER has the device
-# (DRIVER "-": no driver), as after a reboot with the rule in place.
+# (DRIVER "-": no driver), as after a reboot with the rule in place. A host
+# driver enables the device; vfio-pci does only when QEMU opens it.
 bind() {
     local r=$1 a=$2 drv=$3 dev
     dev=$(cd "$r/sys/bus/pci/devices/$a" && pwd -P) || return 1
     rm -f "$dev/driver"
+    case $drv in -|vfio-pci) echo 0 > "$dev/enable" ;; *) echo 1 > "$dev/enable" ;; esac
     [ "$drv" = - ] && return 0
     mkdir -p "$r/sys/bus/pci/drivers/$drv"
     ln -s "$(realpath --relative-to="$dev" "$r/sys/bus/pci/drivers/$drv")" "$dev/driver"

@@ -190,15 +190,18 @@ static void test_rom_skipped(void **state) {
 }
 
 /* On sysfs: enable the device when it is not, enable the ROM, read, and
- * undo both, in that order. */
+ * undo both, in that order; a device without a driver that is enabled keeps
+ * its enable as it is; one that vfio-pci has enabled (QEMU opened it) is
+ * left alone. */
 static void test_rom_sysfs_writes(void **state) {
         static const char *const disabled[] = {"enable=1", "rom=1", "rom=0", "enable=0", NULL};
         static const char *const enabled[] = {"rom=1", "rom=0", NULL};
+        static const char *const none[] = {NULL};
         struct machine m;
         struct vhc_rom_read rr;
+        struct vhc_pci_dev d;
 
         copy_machine("rx580-polaris");
-        sh("printf '0\\n' > '%s/sys/bus/pci/devices/0000:01:00.0/enable'", root_dir);
         open_machine(root_dir, &m);
         vhc_passthru_sysfs_write_hook = record_write;
         assert_int_equal(vhc_passthru_read_rom(m.root, dev(&m, "01:00.0"), 2000, &rr), 0);
@@ -208,6 +211,14 @@ static void test_rom_sysfs_writes(void **state) {
 
         sh("printf '1\\n' > '%s/sys/bus/pci/devices/0000:01:00.0/enable'", root_dir);
         assert_int_equal(vhc_passthru_read_rom(m.root, dev(&m, "01:00.0"), 2000, &rr), 0);
+        assert_int_equal(rr.state, VHC_ROM_SKIPPED);
+        assert_non_null(strstr(rr.why, "vfio-pci has the device open"));
+        expect_writes(none);
+
+        d = *dev(&m, "01:00.0");
+        d.driver = NULL;
+        assert_int_equal(vhc_passthru_read_rom(m.root, &d, 2000, &rr), 0);
+        assert_int_equal(rr.state, VHC_ROM_READ);
         expect_writes(enabled);
         vhc_passthru_sysfs_write_hook = NULL;
         close_machine(&m);
@@ -217,7 +228,7 @@ static void test_rom_sysfs_writes(void **state) {
  * and the ROM is disabled again all the same. A FIFO without a writer
  * stands for it: opening it blocks. */
 static void test_rom_timeout(void **state) {
-        static const char *const undone[] = {"rom=1", "rom=0", NULL};
+        static const char *const undone[] = {"enable=1", "rom=1", "rom=0", "enable=0", NULL};
         struct machine m;
         struct vhc_rom_read rr;
         struct timespec t0, t1;
