@@ -234,8 +234,9 @@ static json_object *reset_json(const struct vhc_pci_dev *d, const struct vhc_pas
         }
         json_object_object_add(o, "methods", m);
         json_object_object_add(o, "flr",
-                               i->cfg_r == 0 && i->cfg.caps_read ? json_object_new_boolean(i->cfg.flr || i->cfg.af_flr)
-                                                                 : NULL);
+                               i->cfg_r == 0 && i->cfg.caps_read
+                                       ? json_object_new_boolean(i->cfg.flr || i->cfg.af_flr)
+                                       : NULL);
         json_object_object_add(o, "reset_bug", q ? json_object_new_string(q->family) : NULL);
         return o;
 }
@@ -253,11 +254,13 @@ static json_object *image_json(const struct vhc_rom_image *im) {
         json_object_object_add(o, "device", json_hex4(im->device_id));
         json_object_object_add(o, "last", json_object_new_boolean(im->last));
         if (im->code_type == VHC_ROM_CODE_EFI) {
-                json_object_object_add(o, "efi_machine",
-                                       im->efi_valid ? json_string_or_null(vhc_efi_machine_name(im->efi_machine)) : NULL);
-                json_object_object_add(o, "efi_subsystem",
-                                       im->efi_valid ? json_string_or_null(vhc_efi_subsystem_name(im->efi_subsystem))
-                                                     : NULL);
+                json_object_object_add(
+                        o, "efi_machine",
+                        im->efi_valid ? json_string_or_null(vhc_efi_machine_name(im->efi_machine)) : NULL);
+                json_object_object_add(
+                        o, "efi_subsystem",
+                        im->efi_valid ? json_string_or_null(vhc_efi_subsystem_name(im->efi_subsystem))
+                                      : NULL);
         }
         return o;
 }
@@ -276,8 +279,8 @@ static int rom_json(const struct vhc_ctx *ctx, const struct vhc_pci_dev *d, json
                 return -ENOMEM;
         json_object_object_add(o, "read", json_object_new_boolean(rr.state == VHC_ROM_READ));
         if (rr.state != VHC_ROM_READ) {
-                json_object_object_add(o, "why", json_object_new_string(rr.state == VHC_ROM_NONE ? "no rom file"
-                                                                                                  : rr.why));
+                json_object_object_add(
+                        o, "why", json_object_new_string(rr.state == VHC_ROM_NONE ? "no rom file" : rr.why));
                 *ret = o;
                 return 0;
         }
@@ -285,8 +288,9 @@ static int rom_json(const struct vhc_ctx *ctx, const struct vhc_pci_dev *d, json
         for (size_t k = 0; imgs && k < rr.rom.n; k++)
                 json_object_array_add(imgs, image_json(&rr.rom.images[k]));
         json_object_object_add(o, "images", imgs);
-        json_object_object_add(o, "efi_x86_64",
-                               json_object_new_boolean(vhc_pcirom_efi(&rr.rom, VHC_EFI_MACHINE_X64) != NULL));
+        json_object_object_add(
+                o, "efi_x86_64",
+                json_object_new_boolean(vhc_pcirom_efi(&rr.rom, VHC_EFI_MACHINE_X64) != NULL));
         *ret = o;
         return 0;
 }
@@ -308,7 +312,10 @@ static json_object *bars_json(const struct vhc_passthru_info *i) {
                 json_object_array_add(a, o);
                 json_object_object_add(o, "index", json_object_new_int((int)b->index));
                 json_object_object_add(o, "size", json_u64(b->size));
-                json_object_object_add(o, "type", json_object_new_string(b->io ? "io" : b->mem64 ? "mem64" : "mem32"));
+                json_object_object_add(o, "type",
+                                       json_object_new_string(b->io      ? "io"
+                                                              : b->mem64 ? "mem64"
+                                                                         : "mem32"));
                 json_object_object_add(o, "prefetchable", json_object_new_boolean(b->prefetch));
                 if (rb) {
                         json_object *sizes = json_object_new_array();
@@ -318,7 +325,8 @@ static json_object *bars_json(const struct vhc_passthru_info *i) {
                                 if (rb->sizes & (UINT64_C(1) << bit))
                                         json_object_array_add(sizes, json_u64(UINT64_C(1) << (20 + bit)));
                         if (rz) {
-                                json_object_object_add(rz, "current", json_u64(UINT64_C(1) << (20 + rb->current)));
+                                json_object_object_add(rz, "current",
+                                                       json_u64(UINT64_C(1) << (20 + rb->current)));
                                 json_object_object_add(rz, "sizes", sizes);
                         } else
                                 json_object_put(sizes);

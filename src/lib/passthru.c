@@ -286,8 +286,9 @@ int vhc_passthru_read_rom(const struct vhc_root *r, const struct vhc_pci_dev *d,
                 /* vfio-pci enables a device when QEMU opens it: a guest may be using
                  * it, and turning on the ROM BAR's decoder can take its other BARs. */
                 rr.state = VHC_ROM_SKIPPED;
-                set_why(&rr, -EBUSY, "vfio-pci has the device open (a guest is using it); it is read when "
-                                     "none is");
+                set_why(&rr, -EBUSY,
+                        "vfio-pci has the device open (a guest is using it); it is read when "
+                        "none is");
                 *ret = rr;
                 return 0;
         }
