@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "pciattr.h"
+#include "unaligned.h"
 
 /* Configuration space offsets (PCI Local Bus 3.0, PCIe Base 6.0 ch. 7). */
 #define CFG_STATUS 0x06
@@ -28,20 +29,12 @@
 #define REBAR_CTRL_NBAR(c) (((c) >> 5) & 0x7)
 #define REBAR_CTRL_SIZE(c) (((c) >> 8) & 0x3f)
 
-static uint16_t get16(const uint8_t *p) {
-        return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p) {
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void parse_rebar(const uint8_t *cfg, size_t len, size_t off, struct vhc_pcicfg *c) {
         unsigned n;
 
         if (off + REBAR_CTRL + 4 > len)
                 return;
-        n = REBAR_CTRL_NBAR(get32(cfg + off + REBAR_CTRL));
+        n = REBAR_CTRL_NBAR(unaligned_read_le32(cfg + off + REBAR_CTRL));
         for (unsigned i = 0; i < n && i < VHC_PCI_N_BARS; i++) {
                 size_t e = off + 8 * i;
                 uint32_t cap, ctrl;
@@ -49,8 +42,8 @@ static void parse_rebar(const uint8_t *cfg, size_t len, size_t off, struct vhc_p
 
                 if (e + REBAR_CTRL + 4 > len)
                         return;
-                cap = get32(cfg + e + REBAR_CAP);
-                ctrl = get32(cfg + e + REBAR_CTRL);
+                cap = unaligned_read_le32(cfg + e + REBAR_CAP);
+                ctrl = unaligned_read_le32(cfg + e + REBAR_CTRL);
                 /* Cap bits 31:4 are 1 MiB to 128 TiB, control bits 31:16 go on
                  * from 256 TiB (the PCIe 5.0 ECN). */
                 rb = &c->rebar[c->n_rebar];
@@ -71,7 +64,7 @@ static void parse_ext(const uint8_t *cfg, size_t len, struct vhc_pcicfg *c) {
         /* Each header takes 4 bytes of the 3840: more hops than that is a loop. */
         for (unsigned hops = 0; hops < (4096 - EXT_START) / 4 && off >= EXT_START && off + 4 <= len;
              hops++) {
-                uint32_t h = get32(cfg + off);
+                uint32_t h = unaligned_read_le32(cfg + off);
 
                 if (h == 0 || h == UINT32_MAX)
                         return;
@@ -95,11 +88,11 @@ static void parse_caps(const uint8_t *cfg, size_t len, struct vhc_pcicfg *c) {
                         return;
                 if (id == CAP_ID_PM && !c->pm && off + PM_CTRL + 2 <= len) {
                         c->pm = true;
-                        c->pm_no_soft_reset = get16(cfg + off + PM_CTRL) & PM_NO_SOFT_RESET;
+                        c->pm_no_soft_reset = unaligned_read_le16(cfg + off + PM_CTRL) & PM_NO_SOFT_RESET;
                 } else if (id == CAP_ID_EXP && !c->pcie && off + EXP_DEVCAP + 4 <= len) {
                         c->pcie = true;
-                        c->pcie_type = (get16(cfg + off + EXP_FLAGS) >> 4) & 0xf;
-                        c->flr = get32(cfg + off + EXP_DEVCAP) & EXP_DEVCAP_FLR;
+                        c->pcie_type = (unaligned_read_le16(cfg + off + EXP_FLAGS) >> 4) & 0xf;
+                        c->flr = unaligned_read_le32(cfg + off + EXP_DEVCAP) & EXP_DEVCAP_FLR;
                 } else if (id == CAP_ID_AF && off + AF_CAP + 1 <= len)
                         c->af_flr = c->af_flr || (cfg[off + AF_CAP] & AF_CAP_FLR);
                 off = cfg[off + 1] & 0xfc;
@@ -111,14 +104,14 @@ int vhc_pcicfg_parse(const uint8_t *cfg, size_t len, struct vhc_pcicfg *ret) {
 
         if (len < 64)
                 return -EINVAL;
-        c.vendor_id = get16(cfg);
-        c.device_id = get16(cfg + 2);
+        c.vendor_id = unaligned_read_le16(cfg);
+        c.device_id = unaligned_read_le16(cfg + 2);
         if (c.vendor_id == 0xffff || c.device_id == 0xffff)
                 return -EINVAL;
         /* A user reads the 64-byte header only; the list starts after it. */
         c.caps_read = len >= 256;
         c.ext_read = len >= 4096;
-        if (c.caps_read && (get16(cfg + CFG_STATUS) & CFG_STATUS_CAP_LIST))
+        if (c.caps_read && (unaligned_read_le16(cfg + CFG_STATUS) & CFG_STATUS_CAP_LIST))
                 parse_caps(cfg, len, &c);
         if (c.ext_read && c.pcie)
                 parse_ext(cfg, len, &c);

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 
 #include "pcirom.h"
+#include "unaligned.h"
 
 /* Offsets in an image (PCI Firmware 3.x, 5.1; UEFI 2.10, 14.4.2). */
 #define ROM_SIG0 0x55
@@ -26,14 +27,6 @@
 #define PCIR_LAST_IMAGE 0x80
 #define PCIR_MIN_LEN 0x18
 
-static uint16_t get16(const uint8_t *p) {
-        return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p) {
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 _printf_(3, 4) static int bad(struct vhc_rom_error *e, size_t off, const char *fmt, ...) {
         va_list ap;
 
@@ -47,7 +40,7 @@ _printf_(3, 4) static int bad(struct vhc_rom_error *e, size_t off, const char *f
 }
 
 static void device_list(const uint8_t *rom, size_t len, size_t img, size_t pcir, struct vhc_rom_image *im) {
-        uint16_t ptr = get16(rom + pcir + PCIR_DEVICE_LIST);
+        uint16_t ptr = unaligned_read_le16(rom + pcir + PCIR_DEVICE_LIST);
         size_t at;
 
         /* The list's offset counts from the PCI Data Structure. */
@@ -57,7 +50,7 @@ static void device_list(const uint8_t *rom, size_t len, size_t img, size_t pcir,
         for (;
              at + 2 <= len && at + 2 <= img + im->length && im->n_device_list < ELEMENTSOF(im->device_list);
              at += 2) {
-                uint16_t id = get16(rom + at);
+                uint16_t id = unaligned_read_le16(rom + at);
 
                 if (id == 0)
                         return;
@@ -75,20 +68,20 @@ static int image_at(const uint8_t *rom, size_t len, size_t off, struct vhc_rom_i
                 return bad(e, off, "%zu bytes, too few for an image header", len - off);
         if (rom[off] != ROM_SIG0 || rom[off + 1] != ROM_SIG1)
                 return bad(e, off, "starts with %02x %02x, not the signature 55 aa", rom[off], rom[off + 1]);
-        pcir = off + get16(rom + off + ROM_PCIR_PTR);
+        pcir = off + unaligned_read_le16(rom + off + ROM_PCIR_PTR);
         if (pcir < off + ROM_HEADER_LEN || pcir + PCIR_MIN_LEN > len)
                 return bad(e, off, "its PCI data structure pointer (0x%04x) points outside the image",
-                           get16(rom + off + ROM_PCIR_PTR));
+                           unaligned_read_le16(rom + off + ROM_PCIR_PTR));
         if (memcmp(rom + pcir, "PCIR", 4) != 0)
                 return bad(e, off, "no \"PCIR\" signature at 0x%zx", pcir);
-        units = get16(rom + pcir + PCIR_IMAGE_LENGTH);
+        units = unaligned_read_le16(rom + pcir + PCIR_IMAGE_LENGTH);
         if (units == 0)
                 return bad(e, off, "the PCI data structure gives an image length of 0");
         *im = (struct vhc_rom_image){
                 .offset = off,
                 .length = (size_t)units * 512,
-                .vendor_id = get16(rom + pcir + PCIR_VENDOR),
-                .device_id = get16(rom + pcir + PCIR_DEVICE),
+                .vendor_id = unaligned_read_le16(rom + pcir + PCIR_VENDOR),
+                .device_id = unaligned_read_le16(rom + pcir + PCIR_DEVICE),
                 .pcir_revision = rom[pcir + PCIR_REVISION],
                 .class_code = (uint32_t)rom[pcir + PCIR_CLASS + 2] << 16 |
                               (uint32_t)rom[pcir + PCIR_CLASS + 1] << 8 | rom[pcir + PCIR_CLASS],
@@ -98,10 +91,10 @@ static int image_at(const uint8_t *rom, size_t len, size_t off, struct vhc_rom_i
         if (pcir + PCIR_MIN_LEN <= off + im->length)
                 device_list(rom, len, off, pcir, im);
         if (im->code_type == VHC_ROM_CODE_EFI) {
-                im->efi_valid = get32(rom + off + ROM_EFI_SIGNATURE) == EFI_SIGNATURE;
-                im->efi_subsystem = get16(rom + off + ROM_EFI_SUBSYSTEM);
-                im->efi_machine = get16(rom + off + ROM_EFI_MACHINE);
-                im->efi_compressed = get16(rom + off + ROM_EFI_COMPRESSION) == 1;
+                im->efi_valid = unaligned_read_le32(rom + off + ROM_EFI_SIGNATURE) == EFI_SIGNATURE;
+                im->efi_subsystem = unaligned_read_le16(rom + off + ROM_EFI_SUBSYSTEM);
+                im->efi_machine = unaligned_read_le16(rom + off + ROM_EFI_MACHINE);
+                im->efi_compressed = unaligned_read_le16(rom + off + ROM_EFI_COMPRESSION) == 1;
         }
         return 0;
 }
