@@ -3,17 +3,6 @@
 #include "hostrole.h"
 #include "strv.h"
 
-/* The names of the steps in flags: "initramfs, uki". */
-static void print_steps(FILE *f, unsigned flags) {
-        const char *sep = "";
-
-        for (unsigned s = 1; s & _VHC_REGEN_ALL; s <<= 1)
-                if (flags & s) {
-                        fprintf(f, "%s%s", sep, vhc_regen_name(s));
-                        sep = ", ";
-                }
-}
-
 static void print_changes(struct vhc_ctx *ctx, const struct vhc_txn *t, bool reverting) {
         for (size_t i = 0; i < t->ch.n; i++) {
                 const struct vhc_file_change *c = &t->ch.v[i];
@@ -30,9 +19,10 @@ static void print_changes(struct vhc_ctx *ctx, const struct vhc_txn *t, bool rev
                 printf("nothing to do: %s\n",
                        reverting ? "nothing of virt-host-config's is applied" : "the system matches the config");
         else {
-                printf("the files match the %s; still pending: ", reverting ? "revert" : "config");
-                print_steps(stdout, t->after.pending);
-                printf("\n");
+                _cleanup_free_ char *steps = vhc_regen_names(t->after.pending);
+
+                printf("the files match the %s; still pending: %s\n", reverting ? "revert" : "config",
+                       strempty(steps));
         }
 }
 
@@ -66,9 +56,11 @@ static int regenerate(struct vhc_ctx *ctx, struct vhc_txn *t) {
         int r;
 
         if (ctx->defer && t->after.pending) {
-                printf("boot files to rebuild: ");
-                print_steps(stdout, t->after.pending);
-                printf(" (the next 'virt-host-config apply' does it)\n");
+                _cleanup_free_ char *steps = vhc_regen_names(t->after.pending);
+
+                if (!steps)
+                        return -ENOMEM;
+                printf("boot files to rebuild: %s (the next 'virt-host-config apply' does it)\n", steps);
                 return 0;
         }
         r = vhc_txn_regenerate(t, false, &lines, &ctx->err);

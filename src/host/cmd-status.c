@@ -48,15 +48,18 @@ static int our_args(const struct vhc_state *s, char ***ret) {
 }
 
 /* Every place the next boot's arguments come from, with ours present or
- * missing; what cannot be read is said in its place (err). */
-static int boot_places(struct vhc_ctx *ctx, char *const *args, struct vhc_boot_report *ret, struct vhc_err *err) {
+ * missing; what cannot be found out is said in its place (*ret_error). */
+static int boot_places(struct vhc_ctx *ctx, char *const *args, struct vhc_boot_report *ret, char **ret_error) {
         _cleanup_(vhc_boot_done) struct vhc_boot b = {};
+        struct vhc_err e = {};
         int r;
 
         *ret = (struct vhc_boot_report){};
-        r = vhc_boot_detect(ctx->root, &b, err);
+        r = vhc_boot_detect(ctx->root, &b, &e);
+        if (r == -ENOMEM)
+                return r;
         if (r < 0)
-                return r == -ENOMEM ? r : 0;
+                return (*ret_error = vhc_err_line(&e, r)) ? 0 : -ENOMEM;
         return vhc_boot_report(&b, args, ret);
 }
 
@@ -260,7 +263,7 @@ int cmd_status(struct vhc_ctx *ctx) {
         _cleanup_strv_free_ char **pending = NULL, **args = NULL;
         _cleanup_(devices_done) struct devices x = {};
         _cleanup_(vhc_boot_report_done) struct vhc_boot_report places = {};
-        struct vhc_err boot_err = {};
+        _cleanup_free_ char *boot_err = NULL, *regen = NULL;
         bool applied, devs_pending = false;
         struct vhc_state s;
         int r;
@@ -280,6 +283,11 @@ int cmd_status(struct vhc_ctx *ctx) {
                 goto out;
         if (args[0] && (r = boot_places(ctx, args, &places, &boot_err)) < 0)
                 goto out;
+        regen = vhc_regen_names(s.pending);
+        if (!regen) {
+                r = -ENOMEM;
+                goto out;
+        }
         r = scan_devices(ctx, &x);
         if (r < 0)
                 goto out;
@@ -301,12 +309,8 @@ int cmd_status(struct vhc_ctx *ctx) {
                 json_object_object_add(o, "kernel_args", a);
                 json_object_object_add(o, "pending_kernel_args", p);
                 json_object_object_add(o, "boot_places", json_places(&places));
-                if (boot_err.msg[0]) {
-                        char line[sizeof(boot_err.file) + sizeof(boot_err.msg) + 16];
-
-                        vhc_err_format(&boot_err, line, sizeof(line));
-                        json_object_object_add(o, "boot_places_error", json_object_new_string(line));
-                }
+                if (boot_err)
+                        json_object_object_add(o, "boot_places_error", json_object_new_string(boot_err));
                 json_object_object_add(o, "pending_regeneration", json_regen(s.pending));
                 if (!x.err.msg[0])
                         devs = json_devices(&x, applied, &pd);
@@ -350,12 +354,8 @@ int cmd_status(struct vhc_ctx *ctx) {
                 }
                 printf("\n");
         }
-        if (boot_err.msg[0]) {
-                char line[sizeof(boot_err.file) + sizeof(boot_err.msg) + 16];
-
-                vhc_err_format(&boot_err, line, sizeof(line));
-                printf("%-15s unknown: %s\n", "boot:", line);
-        }
+        if (boot_err)
+                printf("%-15s unknown: %s\n", "boot:", boot_err);
         for (size_t i = 0; i < places.n; i++) {
                 _cleanup_free_ char *line = place_line(&places.v[i]);
                 bool whole = !places.v[i].error && !places.v[i].missing[0];
@@ -367,15 +367,9 @@ int cmd_status(struct vhc_ctx *ctx) {
                 printf("%-15s %s: %s%s%s\n", i == 0 ? "boot:" : "", places.v[i].label,
                        vhc_color(ctx, whole ? ANSI_GREEN : ANSI_YELLOW), line, vhc_color(ctx, ANSI_RESET));
         }
-        if (s.pending) {
-                printf("%-15s %s", "boot files:", vhc_color(ctx, ANSI_YELLOW));
-                for (unsigned f = 1, first = 1; f & _VHC_REGEN_ALL; f <<= 1)
-                        if (s.pending & f) {
-                                printf("%s%s", first ? "" : ", ", vhc_regen_name(f));
-                                first = 0;
-                        }
-                printf(" not rebuilt yet%s: run 'virt-host-config apply'\n", vhc_color(ctx, ANSI_RESET));
-        }
+        if (s.pending)
+                printf("%-15s %s%s not rebuilt yet%s: run 'virt-host-config apply'\n", "boot files:",
+                       vhc_color(ctx, ANSI_YELLOW), regen, vhc_color(ctx, ANSI_RESET));
         if (pending[0] || devs_pending) {
                 printf("%-15s %syes%s:", "reboot pending:", vhc_color(ctx, ANSI_YELLOW),
                        vhc_color(ctx, ANSI_RESET));

@@ -167,12 +167,8 @@ static int boot_places(struct checker *c) {
         r = vhc_boot_detect(c->in->root, &b, &e);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0) {
-                char line[sizeof(e.file) + sizeof(e.msg) + 16];
-
-                vhc_err_format(&e, line, sizeof(line));
-                return (c->boot_error = strdup(line)) ? 0 : -ENOMEM;
-        }
+        if (r < 0)
+                return (c->boot_error = vhc_err_line(&e, r)) ? 0 : -ENOMEM;
         r = vhc_boot_report(&b, c->wanted, &c->places);
         if (r < 0)
                 return r;
@@ -384,17 +380,9 @@ static int check_boot_files(struct checker *c, const char *id) {
 
         if (!c->in->pending)
                 return 0;
-        for (unsigned f = 1; f & _VHC_REGEN_ALL; f <<= 1) {
-                char *t;
-
-                if (!(c->in->pending & f))
-                        continue;
-                t = strprintf("%s%s%s", strempty(names), names ? ", " : "", vhc_regen_name(f));
-                if (!t)
-                        return -ENOMEM;
-                free(names);
-                names = t;
-        }
+        names = vhc_regen_names(c->in->pending);
+        if (!names)
+                return -ENOMEM;
         return add(c, id, VHC_CHECK_FAIL, "boot files", NULL,
                    strprintf("%s not rebuilt since the last change (it failed or was skipped)", names),
                    str("run 'virt-host-config apply'; it rebuilds what is pending"));

@@ -52,6 +52,19 @@ const char *vhc_regen_name(unsigned flag) {
         return NULL;
 }
 
+char *vhc_regen_names(unsigned flags) {
+        char *s = strdup("");
+
+        for (size_t i = 0; s && i < ELEMENTSOF(regen_names); i++)
+                if (flags & (1U << i)) {
+                        char *t = strprintf("%s%s%s", s, s[0] ? ", " : "", regen_names[i]);
+
+                        free(s);
+                        s = t;
+                }
+        return s;
+}
+
 bool vhc_karg_record_same(const struct vhc_karg_record *a, const struct vhc_karg_record *b) {
         return streq(a->store, b->store) && streq(a->file, b->file) && streq(a->var, b->var) &&
                streq(a->arg, b->arg) && !!a->replaced == !!b->replaced &&

@@ -91,3 +91,6 @@ int vhc_state_union(const struct vhc_state *a, const struct vhc_state *b, struct
 
 /* "bootloader initramfs uki" order; the names the record uses. */
 const char *vhc_regen_name(unsigned flag);
+/* The names of the steps in flags, for the user: "initramfs, uki" ("" for
+ * none). NULL on OOM. */
+char *vhc_regen_names(unsigned flags);
