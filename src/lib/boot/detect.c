@@ -104,9 +104,7 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Names in the directory abs that end in suffix, sorted; an absent directory
- * has none. */
-static int list_dir(const struct vhc_root *r, const char *abs, const char *suffix, char ***ret) {
+int vhc_boot_list_dir(const struct vhc_root *r, const char *abs, const char *suffix, char ***ret) {
         _cleanup_free_ char *dir = vhc_boot_path(r, abs);
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
         struct dirent *de;
@@ -226,7 +224,7 @@ static int add_ukis(const struct vhc_root *r, struct vhc_boot *b, const char *ba
 
         if (!dir)
                 return -ENOMEM;
-        k = list_dir(r, dir, ".efi", &names);
+        k = vhc_boot_list_dir(r, dir, ".efi", &names);
         for (size_t i = 0; k >= 0 && names[i]; i++) {
                 char *p = strprintf("%s/%s", dir, names[i]);
 
@@ -257,7 +255,7 @@ static int detect_sdboot(const struct vhc_root *r, struct vhc_boot *b) {
         xbl = strprintf("%s/loader/entries", boot);
         if (!sd || !conf || !entries || !xbl)
                 return -ENOMEM;
-        k = list_dir(r, sd, ".efi", &stubs);
+        k = vhc_boot_list_dir(r, sd, ".efi", &stubs);
         if (k < 0)
                 return k;
         for (size_t i = 0; stubs[i] && !b->sdboot; i++)
@@ -297,7 +295,7 @@ static int detect_kernels(const struct vhc_root *r, struct vhc_boot *b) {
                         if (lstat(lib, &st) < 0 || !S_ISDIR(st.st_mode))
                                 continue;
                 }
-                k = list_dir(r, vhc_path_abs(*d), "", &names);
+                k = vhc_boot_list_dir(r, vhc_path_abs(*d), "", &names);
                 for (size_t i = 0; k >= 0 && names[i]; i++) {
                         _cleanup_free_ char *mod = strprintf("%s/%s/vmlinuz", vhc_path_abs(*d), names[i]),
                                             *deb = strprintf("%s/vmlinuz-%s", vhc_path_abs(VHC_PATH_BOOT),

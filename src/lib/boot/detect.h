@@ -101,6 +101,11 @@ bool vhc_boot_grub_cfg_holds_args(const struct vhc_boot *b);
  * machine; *ret is its path as the machine sees it, or NULL. */
 int vhc_boot_find_tool(const struct vhc_root *r, const char *name, char **ret);
 
+/* The names in the directory abs (as the machine sees it) that end in suffix
+ * (case-insensitive; dot-files skipped), sorted; an absent directory has
+ * none. */
+int vhc_boot_list_dir(const struct vhc_root *r, const char *abs, const char *suffix, char ***ret);
+
 /* The path of abs (as the machine sees it) on this machine, its links
  * followed inside the root. NULL on OOM; a path that cannot be resolved is
  * joined as written. */

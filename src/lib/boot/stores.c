@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -11,8 +10,6 @@
 #include "stores.h"
 #include "strv.h"
 #include "uki.h"
-
-#define MAX_FILE (1 << 20)
 
 /* One file the plan looks at. */
 struct item {
@@ -41,34 +38,20 @@ static int items_add(struct item **v, size_t *n, const struct vhc_store *s, cons
         return t[(*n)++].abs ? 0 : -ENOMEM;
 }
 
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The entries (*.conf) of a directory, as machine paths, sorted. */
 static int list_entries(const struct vhc_boot *b, const char *dir, char ***ret) {
-        _cleanup_free_ char *path = vhc_boot_path(b->root, dir);
-        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
-        struct dirent *de;
-        DIR *d;
-        int k = 0;
+        _cleanup_strv_free_ char **names = NULL, **l = calloc(1, sizeof(char *));
+        int k;
 
-        if (!path || !l)
+        if (!l)
                 return -ENOMEM;
-        d = opendir(path);
-        if (d) {
-                while (k >= 0 && (de = readdir(d))) {
-                        size_t n = strlen(de->d_name);
-
-                        if (de->d_name[0] == '.' || n <= 5 || !streq(de->d_name + n - 5, ".conf"))
-                                continue;
-                        k = strv_consume(&l, strprintf("%s/%s", dir, de->d_name));
-                }
-                closedir(d);
-        }
+        k = vhc_boot_list_dir(b->root, dir, ".conf", &names);
+        /* Exactly ".conf", as GRUB's blscfg matches it. */
+        for (size_t i = 0; k >= 0 && names[i]; i++)
+                if (streq(names[i] + strlen(names[i]) - 5, ".conf"))
+                        k = strv_consume(&l, strprintf("%s/%s", dir, names[i]));
         if (k < 0)
                 return k;
-        qsort(l, strv_length(l), sizeof(char *), cmp_str);
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -147,9 +130,9 @@ static bool base_token(const char *t) {
 }
 
 /* The tokens a store file holds, readonly ones included; *ret NULL if the
- * file is absent. */
+ * file is absent. ret_label (may be NULL): the store's label of the file. */
 static int file_tokens(const struct vhc_boot *b, const struct vhc_store *s, const char *abs, char ***ret,
-                       struct vhc_err *e) {
+                       char **ret_label, struct vhc_err *e) {
         _cleanup_free_ char *path = vhc_root_join(b->root, abs), *text = NULL;
         _cleanup_(vhc_store_file_done) struct vhc_store_file f = {};
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
@@ -178,6 +161,8 @@ static int file_tokens(const struct vhc_boot *b, const struct vhc_store *s, cons
         for (size_t i = 0; f.readonly && f.readonly[i]; i++)
                 if (strv_push_dup(&l, f.readonly[i]) < 0)
                         return -ENOMEM;
+        if (ret_label)
+                *ret_label = TAKE_PTR(f.label);
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -202,7 +187,7 @@ static int cmdline_base(const struct vhc_boot *b, const struct item *items, size
 
                         if (items[i].store != &vhc_store_bls_entry || items[i].revert_only || is_rescue(items[i].abs))
                                 continue;
-                        r = file_tokens(b, items[i].store, items[i].abs, &t, e);
+                        r = file_tokens(b, items[i].store, items[i].abs, &t, NULL, e);
                         if (r < 0)
                                 return r;
                         if (!t)
@@ -529,28 +514,17 @@ int vhc_boot_report(const struct vhc_boot *b, char *const *args, struct vhc_boot
                 return r;
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 _cleanup_strv_free_ char **tokens = NULL;
-                _cleanup_free_ char *path = vhc_root_join(b->root, items[i].abs), *text = NULL;
-                _cleanup_(vhc_store_file_done) struct vhc_store_file f = {};
                 struct vhc_err fe = {};
-                size_t len;
-                char *label;
+                char *label = NULL;
 
-                if (!path) {
-                        r = -ENOMEM;
-                        break;
-                }
-                r = file_tokens(b, items[i].store, items[i].abs, &tokens, &fe);
+                r = file_tokens(b, items[i].store, items[i].abs, &tokens, &label, &fe);
                 if (r == -ENOMEM)
                         break;
                 if (r >= 0 && !tokens)
                         continue; /* absent: /etc/kernel/cmdline not created */
-                /* The label an entry has in the list: its version. */
-                label = NULL;
-                if (items[i].store == &vhc_store_bls_entry && vhc_read_machine_file(path, &text, &len, &fe) == 0 && text &&
-                    items[i].store->open(b, items[i].abs, text, len, &f, &fe) == 0)
-                        label = strdup(f.label);
+                /* Unreadable: named by its path. */
                 if (!label)
-                        label = strdup(items[i].store == &vhc_store_bls_entry ? items[i].abs : items[i].abs);
+                        label = strdup(items[i].abs);
                 r = report_add(&rep, items[i].store->name, label, items[i].abs, tokens, args, r < 0 ? fe.msg : NULL);
         }
         items_free(items, n);
