@@ -13,17 +13,25 @@ void vhc_regen_done(struct vhc_regen *g) {
         *g = (struct vhc_regen){};
 }
 
-/* The argv as the user would type it: with "chroot DIR" in front for another root. */
-static char *display_command(const struct vhc_boot *b, char *const *argv) {
+/* The argv as it runs on the machine: with "chroot DIR" in front for another root. */
+static int chrooted(const struct vhc_boot *b, char *const *argv, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
 
         if (!vhc_root_is_host(b->root) &&
             (strv_push_dup(&l, "chroot") < 0 || strv_push_dup(&l, vhc_root_dir(b->root)) < 0))
-                return NULL;
+                return -ENOMEM;
         for (size_t i = 0; argv[i]; i++)
                 if (strv_push_dup(&l, argv[i]) < 0)
-                        return NULL;
-        return vhc_argv_to_string(l);
+                        return -ENOMEM;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* The same as the user would type it. */
+static char *display_command(const struct vhc_boot *b, char *const *argv) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        return chrooted(b, argv, &l) < 0 ? NULL : vhc_argv_to_string(l);
 }
 
 static int skip(struct vhc_regen *g, char *command, int result, const char *fmt, ...) _printf_(4, 5);
@@ -82,12 +90,8 @@ static int run(const struct vhc_boot *b, char **const *cmds, size_t n, const cha
                 if (!command)
                         return -ENOMEM;
                 k = vhc_spawn(cmds[i], vhc_root_is_host(b->root) ? NULL : vhc_root_dir(b->root), &output, &status);
-                if (!vhc_root_is_host(b->root) &&
-                    (strv_push_dup(&logged, "chroot") < 0 || strv_push_dup(&logged, vhc_root_dir(b->root)) < 0))
+                if (chrooted(b, cmds[i], &logged) < 0)
                         return -ENOMEM;
-                for (size_t j = 0; cmds[i][j]; j++)
-                        if (strv_push_dup(&logged, cmds[i][j]) < 0)
-                                return -ENOMEM;
                 vhc_log_command(logged, k < 0 ? k : status);
                 if (k == -ENOMEM)
                         return k;
