@@ -77,6 +77,13 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_USR_LIB64] = "/usr/lib64",
         [VHC_PATH_USR_LIB] = "/usr/lib",
         [VHC_PATH_LIBVIRT_DIR] = "/etc/libvirt",
+        [VHC_PATH_OSTREE_BOOTED] = "/run/ostree-booted",
+        [VHC_PATH_CONTAINERENV] = "/run/.containerenv",
+        [VHC_PATH_DOCKERENV] = "/.dockerenv",
+        [VHC_PATH_SYS_KERNEL] = "/sys/kernel",
+        [VHC_PATH_VAR] = "/var",
+        [VHC_PATH_BOOTC_DIR] = "/usr/lib/bootc",
+        [VHC_PATH_BOOTC_KARGS_D] = "/usr/lib/bootc/kargs.d",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was

@@ -74,6 +74,13 @@ enum vhc_path {
         VHC_PATH_USR_LIB64,         /* /usr/lib64 (Fedora's libvirt.so.0.*) */
         VHC_PATH_USR_LIB,           /* /usr/lib (Debian's <triplet>/libvirt.so.0.*, Arch's) */
         VHC_PATH_LIBVIRT_DIR,       /* /etc/libvirt (qemu.conf) */
+        VHC_PATH_OSTREE_BOOTED,     /* /run/ostree-booted (a booted ostree system, and rpm-ostree's scriptlet sandbox) */
+        VHC_PATH_CONTAINERENV,      /* /run/.containerenv (podman, buildah: a container or image build) */
+        VHC_PATH_DOCKERENV,         /* /.dockerenv (docker) */
+        VHC_PATH_SYS_KERNEL,        /* /sys/kernel (absent from rpm-ostree's reduced /sys) */
+        VHC_PATH_VAR,               /* /var (read-only in rpm-ostree's scriptlet sandbox) */
+        VHC_PATH_BOOTC_DIR,         /* /usr/lib/bootc */
+        VHC_PATH_BOOTC_KARGS_D,     /* /usr/lib/bootc/kargs.d (image-mode kernel arguments) */
         _VHC_PATH_MAX,
 };
 
