@@ -58,10 +58,23 @@ _printf_(2, 3) static int warn(struct vhc_txn *t, const char *fmt, ...) {
 
 int vhc_txn_lock(struct vhc_txn *t, bool create, struct vhc_err *e) {
         _cleanup_free_ char *dir = vhc_root_path(t->root, VHC_PATH_STATE_DIR);
+        const char *root = vhc_root_dir(t->root);
         int r;
 
         if (!dir)
                 return -ENOMEM;
+        /* The root directory itself: revert removes the state directory, and
+         * a run waiting on a lock of that would go on in a directory that is
+         * gone. Nothing of ours ever removes the root, nor creates a file for it. */
+        t->lock_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (t->lock_fd < 0)
+                return vhc_err_set(e, negative_errno(), root, 0, "cannot open: %s", strerror(errno));
+        if (flock(t->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK)
+                        return vhc_err_set(e, negative_errno(), root, 0, "cannot lock: %s", strerror(errno));
+                if (flock(t->lock_fd, LOCK_EX) < 0)
+                        return vhc_err_set(e, negative_errno(), root, 0, "cannot lock: %s", strerror(errno));
+        }
         if (create) {
                 r = vhc_missing_dirs(t->root, vhc_path_abs(VHC_PATH_STATE_DIR), &t->state_dirs);
                 if (r < 0)
@@ -75,18 +88,6 @@ int vhc_txn_lock(struct vhc_txn *t, bool create, struct vhc_err *e) {
                         if (r < 0)
                                 return vhc_err_set(e, r, p, 0, "cannot create: %s", strerror(-r));
                 }
-        }
-        t->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (t->lock_fd < 0) {
-                if (errno == ENOENT && !create)
-                        return 0;
-                return vhc_err_set(e, negative_errno(), dir, 0, "cannot open: %s", strerror(errno));
-        }
-        if (flock(t->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-                if (errno != EWOULDBLOCK)
-                        return vhc_err_set(e, negative_errno(), dir, 0, "cannot lock: %s", strerror(errno));
-                if (flock(t->lock_fd, LOCK_EX) < 0)
-                        return vhc_err_set(e, negative_errno(), dir, 0, "cannot lock: %s", strerror(errno));
         }
         return 0;
 }
