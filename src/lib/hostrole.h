@@ -29,6 +29,8 @@ struct vhc_txn {
         unsigned regen;              /* VHC_REGEN_* the changes need (after.pending has them too) */
         char **warnings;             /* one line each, for the user */
         char **state_dirs;   /* the state directory and parents that lock() created */
+        bool made_state;     /* lock() made them, with a record that names them */
+        bool committing;
         int lock_fd;
 };
 
