@@ -251,6 +251,17 @@ int vhc_config_load_string(struct vhc_config *c, const char *text, const char *n
                 /* inih's default line buffer holds 200 bytes with "\r\n\0". */
                 if (n > 196)
                         return vhc_err_set(e, -EINVAL, name, p.line, "line longer than 196 bytes");
+                /* inih would join an indented line to the value above it
+                 * (its multi-line mode) and replace that value silently. */
+                if (n > 0 && (l[0] == ' ' || l[0] == '\t')) {
+                        size_t k = strspn(l, " \t\r");
+
+                        if (k < n && l[k] != '#' && l[k] != ';')
+                                return vhc_err_set(e, -EINVAL, name, p.line,
+                                                   "an indented line: write each 'key = value' at the start of a "
+                                                   "line of its own (a value continued on the next line is not "
+                                                   "supported)");
+                }
                 l += n + (l[n] == '\n');
         }
         p.line = 0;

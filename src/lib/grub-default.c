@@ -59,6 +59,8 @@ struct parser {
         size_t len;
         size_t p;
         int depth; /* inside if/while/case/{...}: assignments there are conditional */
+        int paren; /* inside a subshell ( ... ): assignments there never reach the file's shell */
+        bool chained; /* the next command follows &&, || or |: it may never run, or runs in a subshell */
         struct vhc_err *e;
 };
 
@@ -385,6 +387,10 @@ static int set_var(struct parser *ps, size_t name_at, size_t name_len, struct va
         v->alone = alone;
         if (ps->depth > 0)
                 value_unknown(&v->val, "an assignment inside if/while/case or braces", name_at);
+        else if (ps->paren > 0)
+                value_unknown(&v->val, "an assignment inside a subshell ( ... )", name_at);
+        else if (ps->chained)
+                value_unknown(&v->val, "an assignment after &&, || or |, which may never run", name_at);
         return 0;
 }
 
@@ -413,6 +419,29 @@ static void track_depth(struct parser *ps, size_t word_start, size_t word_end) {
                         ps->depth--;
 }
 
+static bool word_is(const struct parser *ps, size_t from, size_t to, const char *w) {
+        return to - from == strlen(w) && strneq(ps->t + from, w, to - from);
+}
+
+/* Commands after which no line of the file can be judged to run. */
+static int check_command(struct parser *ps, size_t from, size_t to) {
+        if (word_is(ps, from, to, "exit") || word_is(ps, from, to, "return"))
+                return fail(ps, from, "cannot follow '%.*s': the lines after it may never run; remove it",
+                            (int)(to - from), ps->t + from);
+        if (word_is(ps, from, to, "function"))
+                return fail(ps, from, "cannot follow a function definition: remove it");
+        return 0;
+}
+
+/* Marks every variable the statement at stmt_start assigned: it is part of a
+ * pipeline or a && || list, or runs in the background. */
+static void mark_piped(struct parser *ps, size_t stmt_start) {
+        for (size_t i = 0; i < ps->g->n_vars; i++)
+                if (ps->g->vars[i].word_start > stmt_start)
+                        value_unknown(&ps->g->vars[i].val,
+                                      "an assignment in a pipeline, a background job or a && || list", stmt_start);
+}
+
 /* A simple command from ps->p to an unquoted newline, ';', '&', '|' or comment. */
 static int parse_statement(struct parser *ps) {
         const char *t = ps->t;
@@ -427,6 +456,23 @@ static int parse_statement(struct parser *ps) {
                 if (ps->p >= ps->len || t[ps->p] == '\n' || t[ps->p] == ';' || t[ps->p] == '#' ||
                     t[ps->p] == '&' || t[ps->p] == '|')
                         break;
+                if (t[ps->p] == '<' && ps->p + 1 < ps->len && t[ps->p + 1] == '<' &&
+                    (ps->p + 2 >= ps->len || t[ps->p + 2] != '<'))
+                        /* Its body is data, not commands: not ours to read as either. */
+                        return fail(ps, ps->p, "cannot follow a here-document (<<): remove it");
+                if (t[ps->p] == '(' && n_words == 1 && first_cmd_word != SIZE_MAX)
+                        /* "NAME()": what its body sets takes effect only where it is called. */
+                        return fail(ps, stmt_start, "cannot follow a function definition: remove it");
+                if ((t[ps->p] == '<' || t[ps->p] == '>') && ps->p + 1 < ps->len && t[ps->p + 1] == '&') {
+                        /* ">&2", "<&0": a redirection, not a background job. */
+                        only_assignments = false;
+                        ps->p += 2;
+                        continue;
+                }
+                if (t[ps->p] == '(' && n_words == 0)
+                        ps->paren++;
+                else if (t[ps->p] == ')' && ps->paren > 0)
+                        ps->paren--;
                 if (strchr("<>()", t[ps->p])) {
                         only_assignments = false;
                         ps->p++;
@@ -479,10 +525,16 @@ static int parse_statement(struct parser *ps) {
                 if (first_cmd_word == SIZE_MAX) {
                         first_cmd_word = word_start;
                         track_depth(ps, word_start, ps->p);
+                        r = check_command(ps, word_start, ps->p);
+                        if (r < 0)
+                                return r;
                 }
                 only_assignments = false;
                 n_words++;
         }
+        if (ps->p < ps->len && (t[ps->p] == '&' || t[ps->p] == '|'))
+                mark_piped(ps, stmt_start);
+        ps->chained = false;
         if (!only_assignments && mentions_checked(t, stmt_start, ps->p)) {
                 /* "FOO=x cmd", "unset GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX+=...": not followed. */
                 for (size_t i = 0; i < ELEMENTSOF(checked_vars); i++) {
@@ -515,7 +567,17 @@ static int parse_all(struct parser *ps) {
         while (ps->p < ps->len) {
                 char c = t[ps->p];
 
-                if (c == '\n' || c == ';' || c == '&' || c == '|' || is_blank(c)) {
+                if (c == '&' || c == '|') {
+                        /* "a && b", "a || b", "a | b": b may never run, or runs in a subshell;
+                         * a newline may come before b. "a & b": b runs in this shell. */
+                        bool two = ps->p + 1 < ps->len && t[ps->p + 1] == c;
+
+                        ps->chained = c == '|' || two;
+                        ps->p += two ? 2 : 1;
+                } else if (c == ';') {
+                        ps->chained = false;
+                        ps->p++;
+                } else if (c == '\n' || is_blank(c)) {
                         ps->p++;
                 } else if (c == '\\' && ps->p + 1 < ps->len && t[ps->p + 1] == '\n') {
                         ps->p += 2;

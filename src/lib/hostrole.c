@@ -4,7 +4,7 @@
 #include <libgen.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <fcntl.h>
+#include <dirent.h>
 
 #include "boot/regen.h"
 #include "cpuinfo.h"
@@ -18,6 +18,7 @@
 #include "meminfo.h"
 #include "pcidev.h"
 #include "plan.h"
+#include "recover.h"
 #include "render.h"
 #include "render-tuning.h"
 #include "sha256.h"
@@ -56,37 +57,74 @@ _printf_(2, 3) static int warn(struct vhc_txn *t, const char *fmt, ...) {
         return n < 0 ? -ENOMEM : strv_consume(&t->warnings, s);
 }
 
+/* tmp with the part of the machine path abs below the machine path top. */
+static char *below(const char *tmp, const char *top, const char *abs) {
+        return strprintf("%s%s", tmp, abs + strlen(top));
+}
+
+/* The state directory and the parents it lacks (t->state_dirs) appear at
+ * once, with a record that names them: they are made under a temporary name
+ * and renamed into place. A run killed before leaves only the temporary
+ * directory, which the next run removes (remove_debris). */
+static int make_state_dir(struct vhc_txn *t, struct vhc_err *e) {
+        const char *top_abs = t->state_dirs[0], *file_abs = vhc_path_abs(VHC_PATH_STATE_FILE);
+        _cleanup_free_ char *top = vhc_root_join(t->root, top_abs), *tmp = NULL, *file = NULL, *text = NULL;
+        int r;
+
+        if (!top)
+                return -ENOMEM;
+        r = vhc_temp_sibling_dir(top, &tmp);
+        if (r < 0)
+                return vhc_err_set(e, r, top, 0, "cannot create: %s", strerror(-r));
+        for (size_t i = 1; r >= 0 && t->state_dirs[i]; i++) {
+                _cleanup_free_ char *p = below(tmp, top_abs, t->state_dirs[i]);
+
+                r = p ? vhc_mkdir(p, 0755) : -ENOMEM;
+        }
+        if (r >= 0) {
+                struct vhc_state s = { .dirs = t->state_dirs };
+
+                r = vhc_state_format(&s, &text);
+        }
+        if (r >= 0)
+                r = (file = below(tmp, top_abs, file_abs)) ? vhc_write_file_atomic(file, text, strlen(text), 0644,
+                                                                                   file_abs)
+                                                          : -ENOMEM;
+        if (r >= 0 && rename(tmp, top) < 0)
+                r = negative_errno();
+        if (r < 0) {
+                (void)vhc_remove_tree(tmp, 8);
+                return vhc_err_set(e, r, top, 0, "cannot create: %s", strerror(-r));
+        }
+        t->made_state = true;
+        return 0;
+}
+
 int vhc_txn_lock(struct vhc_txn *t, bool create, struct vhc_err *e) {
         _cleanup_free_ char *dir = vhc_root_path(t->root, VHC_PATH_STATE_DIR);
+        const char *root = vhc_root_dir(t->root);
         int r;
 
         if (!dir)
                 return -ENOMEM;
+        /* The root directory itself: revert removes the state directory, and
+         * a run waiting on a lock of that would go on in a directory that is
+         * gone. Nothing of ours ever removes the root, nor creates a file for it. */
+        t->lock_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (t->lock_fd < 0)
+                return vhc_err_set(e, negative_errno(), root, 0, "cannot open: %s", strerror(errno));
+        if (flock(t->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK)
+                        return vhc_err_set(e, negative_errno(), root, 0, "cannot lock: %s", strerror(errno));
+                if (flock(t->lock_fd, LOCK_EX) < 0)
+                        return vhc_err_set(e, negative_errno(), root, 0, "cannot lock: %s", strerror(errno));
+        }
         if (create) {
                 r = vhc_missing_dirs(t->root, vhc_path_abs(VHC_PATH_STATE_DIR), &t->state_dirs);
                 if (r < 0)
                         return vhc_err_set(e, r, dir, 0, "cannot create: %s", strerror(-r));
-                for (size_t i = 0; t->state_dirs && t->state_dirs[i]; i++) {
-                        _cleanup_free_ char *p = vhc_root_join(t->root, t->state_dirs[i]);
-
-                        if (!p)
-                                return -ENOMEM;
-                        r = vhc_mkdir(p, 0755);
-                        if (r < 0)
-                                return vhc_err_set(e, r, p, 0, "cannot create: %s", strerror(-r));
-                }
-        }
-        t->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (t->lock_fd < 0) {
-                if (errno == ENOENT && !create)
-                        return 0;
-                return vhc_err_set(e, negative_errno(), dir, 0, "cannot open: %s", strerror(errno));
-        }
-        if (flock(t->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-                if (errno != EWOULDBLOCK)
-                        return vhc_err_set(e, negative_errno(), dir, 0, "cannot lock: %s", strerror(errno));
-                if (flock(t->lock_fd, LOCK_EX) < 0)
-                        return vhc_err_set(e, negative_errno(), dir, 0, "cannot lock: %s", strerror(errno));
+                if (t->state_dirs && t->state_dirs[0])
+                        return make_state_dir(t, e);
         }
         return 0;
 }
@@ -102,7 +140,8 @@ static int load_state(struct vhc_txn *t, struct vhc_err *e) {
                 return 0;
         if (r < 0)
                 return r;
-        t->had_state = true;
+        /* The record lock() made names only the directories it made. */
+        t->had_state = !t->made_state;
         return 0;
 }
 
@@ -626,6 +665,99 @@ static int remove_dirs(struct vhc_txn *t, char *const *dirs, struct vhc_err *e) 
         return 0;
 }
 
+/* Whether the machine path d is the state directory or one of its parents. */
+static bool on_state_path(const char *d) {
+        const char *sd = vhc_path_abs(VHC_PATH_STATE_DIR);
+        size_t n = strlen(d);
+
+        return strneq(sd, d, n) && (sd[n] == '/' || sd[n] == '\0');
+}
+
+/* Whether the directory at path holds nothing but the entry only (NULL: the
+ * state record) and the temporary files of its writes. */
+static bool holds_only(const char *path, const char *only) {
+        const char *state = strrchr(vhc_path_abs(VHC_PATH_STATE_FILE), '/') + 1;
+        _cleanup_free_ char *tmp_prefix = strprintf(".#%s.", state);
+        struct dirent *de;
+        bool ok = tmp_prefix != NULL;
+        DIR *d = opendir(path);
+
+        if (!d)
+                return false;
+        while (ok && (de = readdir(d)))
+                ok = streq(de->d_name, ".") || streq(de->d_name, "..") ||
+                     (only ? streq(de->d_name, only)
+                           : streq(de->d_name, state) || startswith(de->d_name, tmp_prefix));
+        closedir(d);
+        return ok;
+}
+
+/* Removes the record and those of the directories dirs (ours, parents first)
+ * that are then empty. The state directory goes with the parents of it we
+ * made in one rename to a temporary name, so that a run killed on the way
+ * leaves the record in place or only a temporary directory (remove_debris). */
+static int remove_state(struct vhc_txn *t, char *const *dirs, struct vhc_err *e) {
+        _cleanup_free_ char *sp = vhc_root_path(t->root, VHC_PATH_STATE_FILE), *top = NULL, *tmp = NULL;
+        _cleanup_strv_free_ char **other = calloc(1, sizeof(char *));
+        const char *top_abs = NULL;
+        bool whole = true;
+        int r;
+
+        if (!sp || !other)
+                return -ENOMEM;
+        for (size_t i = 0; dirs && dirs[i]; i++)
+                if (!on_state_path(dirs[i])) {
+                        if (strv_push_dup(&other, dirs[i]) < 0)
+                                return -ENOMEM;
+                } else if (!top_abs || strlen(dirs[i]) < strlen(top_abs))
+                        top_abs = dirs[i];
+        r = remove_dirs(t, other, e);
+        if (r < 0)
+                return r;
+        /* From top_abs down, each directory must hold only the next one. */
+        for (size_t n = top_abs ? strlen(top_abs) : 0; top_abs && whole;) {
+                const char *sd = vhc_path_abs(VHC_PATH_STATE_DIR), *next;
+                _cleanup_free_ char *d = strndup(sd, n), *p = NULL, *name = NULL;
+
+                if (!d || !(p = vhc_root_join(t->root, d)))
+                        return -ENOMEM;
+                if (sd[n] == '\0') {
+                        whole = holds_only(p, NULL);
+                        break;
+                }
+                next = strchrnul(sd + n + 1, '/');
+                name = strndup(sd + n + 1, (size_t)(next - sd - n - 1));
+                if (!name)
+                        return -ENOMEM;
+                whole = holds_only(p, name);
+                n = (size_t)(next - sd);
+        }
+        if (top_abs && whole) {
+                top = vhc_root_join(t->root, top_abs);
+                if (!top)
+                        return -ENOMEM;
+                r = vhc_temp_sibling_dir(top, &tmp);
+                if (r >= 0 && rename(top, tmp) < 0)
+                        r = negative_errno();
+                if (r >= 0)
+                        (void)vhc_remove_tree(tmp, 8);
+                else if (tmp)
+                        (void)rmdir(tmp);
+                if (r < 0)
+                        return vhc_err_set(e, r, top, 0, "cannot remove directory: %s", strerror(-r));
+                return 0;
+        }
+        r = write_state(t, &(struct vhc_state){}, e);
+        if (r < 0)
+                return r;
+        if (access(sp, F_OK) == 0 || errno != ENOENT)
+                return 0;
+        for (size_t i = 0; dirs && dirs[i]; i++)
+                if (on_state_path(dirs[i]) && (r = strv_push_dup(&other, dirs[i])) < 0)
+                        return r;
+        return remove_dirs(t, other, e);
+}
+
 static int commit_change(struct vhc_txn *t, const struct vhc_file_change *c, struct vhc_err *e) {
         int r;
 
@@ -671,47 +803,34 @@ static bool still_old(const struct vhc_file_change *c) {
 static void rollback(struct vhc_txn *t, const struct vhc_state *intent) {
         if (t->had_state)
                 (void)write_state(t, &t->before, NULL);
-        else
-                (void)write_state(t, &(struct vhc_state){}, NULL);
         for (size_t i = strv_length(t->ch.mkdirs); i-- > 0;) {
                 _cleanup_free_ char *p = vhc_root_join(t->root, t->ch.mkdirs[i]);
                 if (p)
                         (void)vhc_rmdir(p);
         }
         if (!t->had_state)
-                (void)remove_dirs(t, t->state_dirs, NULL);
+                (void)remove_state(t, t->state_dirs, NULL);
 }
 
 /* The record of what the transaction left: none, and no directory we made,
  * once nothing of ours is left. */
 static int write_final(struct vhc_txn *t, struct vhc_err *e) {
-        _cleanup_free_ char *sp = vhc_root_path(t->root, VHC_PATH_STATE_FILE);
         _cleanup_strv_free_ char **dirs = NULL;
-        int r, k;
 
-        if (!sp)
-                return -ENOMEM;
         if (!vhc_state_clean(&t->after))
                 return write_state(t, &t->after, e);
-        /* Once the record is gone (even if syncing that failed), the
-         * directories are only known here: remove them now. */
         for (int pass = 0; pass < 2; pass++)
                 for (char **d = pass ? t->after.dirs : t->before.dirs; d && *d; d++)
                         if (!strv_contains(dirs, *d) && strv_push_dup(&dirs, *d) < 0)
                                 return -ENOMEM;
-        r = write_state(t, &(struct vhc_state){}, e);
-        if (access(sp, F_OK) < 0 && errno == ENOENT) {
-                k = remove_dirs(t, dirs, r < 0 ? NULL : e);
-                if (r >= 0)
-                        r = k;
-        }
-        return r;
+        return remove_state(t, dirs, e);
 }
 
 int vhc_txn_commit(struct vhc_txn *t, struct vhc_err *e) {
         struct vhc_state intent;
         int r;
 
+        t->committing = true;
         r = vhc_state_union(&t->before, &t->after, &intent);
         if (r < 0)
                 return r;
@@ -770,9 +889,50 @@ int vhc_txn_abort(struct vhc_txn *t) {
 
         if (!path)
                 return -ENOMEM;
-        if (access(path, F_OK) == 0)
+        /* A commit that failed has left the record that the files need. */
+        if (t->committing || (access(path, F_OK) == 0 && !t->made_state))
                 return 0;
-        return remove_dirs(t, t->state_dirs, NULL);
+        return remove_state(t, t->state_dirs, NULL);
+}
+
+static int remove_temps_of(struct vhc_txn *t, const char *abs, struct vhc_err *e) {
+        _cleanup_free_ char *p = vhc_root_join(t->root, abs);
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = vhc_recover_temps(p);
+        if (r < 0)
+                return vhc_err_set(e, r, p, 0, "cannot remove the temporary files of an earlier run next to it: %s",
+                                   strerror(-r));
+        return 0;
+}
+
+/* What a run of ours killed on the way left (recover.h): the temporary files
+ * next to every file a run writes, and the temporary directories next to the
+ * state directory and its parents. */
+static int remove_debris(struct vhc_txn *t, struct vhc_err *e) {
+        static const enum vhc_path fixed[] = { VHC_PATH_STATE_FILE, VHC_PATH_GRUB_DEFAULT, VHC_PATH_KERNEL_CMDLINE };
+        _cleanup_free_ char *sd = strdup(vhc_path_abs(VHC_PATH_STATE_DIR));
+        int r = 0;
+
+        if (!sd)
+                return -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(fixed); i++)
+                r = remove_temps_of(t, vhc_path_abs(fixed[i]), e);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(generated_files); i++)
+                r = remove_temps_of(t, vhc_path_abs(generated_files[i].path), e);
+        for (size_t i = 0; r >= 0 && i < t->ch.n; i++)
+                r = remove_temps_of(t, t->ch.v[i].abs, e);
+        for (size_t i = 0; r >= 0 && i < t->before.n_files; i++)
+                r = remove_temps_of(t, t->before.files[i].path, e);
+        for (size_t i = 0; r >= 0 && i < t->before.n_kargs; i++)
+                r = remove_temps_of(t, t->before.kargs[i].file, e);
+        for (size_t i = 0; r >= 0 && i < t->before.n_created; i++)
+                r = remove_temps_of(t, t->before.created[i].path, e);
+        for (char *slash; r >= 0 && (slash = strrchr(sd, '/')) && slash > sd; *slash = '\0')
+                r = remove_temps_of(t, sd, e);
+        return r;
 }
 
 int vhc_txn_run(struct vhc_txn *t, const struct vhc_config *c, bool dry_run, struct vhc_err *e) {
@@ -788,6 +948,9 @@ int vhc_txn_run(struct vhc_txn *t, const struct vhc_config *c, bool dry_run, str
                 goto fail;
         if (dry_run)
                 return 0;
+        r = remove_debris(t, e);
+        if (r < 0)
+                goto fail;
         r = vhc_txn_commit(t, e);
         if (r < 0)
                 goto fail;

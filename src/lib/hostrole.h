@@ -29,14 +29,16 @@ struct vhc_txn {
         unsigned regen;              /* VHC_REGEN_* the changes need (after.pending has them too) */
         char **warnings;             /* one line each, for the user */
         char **state_dirs;   /* the state directory and parents that lock() created */
+        bool made_state;     /* lock() made them, with a record that names them */
+        bool committing;
         int lock_fd;
 };
 
 void vhc_txn_init(struct vhc_txn *t, const struct vhc_root *r);
 void vhc_txn_done(struct vhc_txn *t);
 
-/* Takes the lock (flock on the state directory) before anything is read;
- * create: make the directory (apply) rather than skip locking when absent. */
+/* Takes the lock (flock on the root directory, which no run removes) before
+ * anything is read; create: then make the state directory (apply). */
 int vhc_txn_lock(struct vhc_txn *t, bool create, struct vhc_err *e);
 
 int vhc_txn_plan_apply(struct vhc_txn *t, const struct vhc_config *c, struct vhc_err *e);

@@ -96,10 +96,9 @@ mv "$r/etc/default/grub" "$r/etc/grub.defaults"; ln -s /etc/grub.defaults "$r/et
 "$VHC" --root "$r" apply > /dev/null || fail "absolute link: apply"
 grep -q 'iommu=pt' "$r/etc/grub.defaults" && ok "absolute link resolved under the root" || fail "absolute link"
 
-# Two runs never interleave: apply waits for the lock on the state directory.
+# Two runs never interleave: apply waits for the lock on the root directory.
 r=$(make_root $m)
-mkdir -p "$r/var/lib/virt-host-config"
-flock "$r/var/lib/virt-host-config" sleep 3 &
+flock "$r" sleep 3 &
 locker=$!
 sleep 0.5
 "$VHC" --root "$r" apply > "$WORK/locked.out" 2>&1 &

@@ -65,6 +65,12 @@ printf 'no equals sign here\n' > "$r/etc/virt-host-config/virt-host-config.conf"
 expect_error "a line without =" 1 "virt-host-config.conf:1: expected 'key = value'" "$r" "$VHC" --root "$r" apply
 printf '[main]\niommu = yes\n' > "$r/etc/virt-host-config/virt-host-config.conf"
 expect_error "a section" 1 "virt-host-config.conf:2: sections" "$r" "$VHC" --root "$r" apply
+# inih takes an indented line as a continuation of the value above: refused.
+printf 'isolate = 0000:01:00.0\n  0000:02:00.0\n' > "$r/etc/virt-host-config/virt-host-config.conf"
+expect_error "a continuation line" 1 "virt-host-config.conf:2: an indented line" "$r" "$VHC" --root "$r" apply
+printf 'iommu = yes\n\t# an indented comment\n   \nmemlock = auto\n' > "$r/etc/virt-host-config/virt-host-config.conf"
+"$VHC" --root "$r" apply --dry-run > /dev/null 2>&1 && ok "indented comments and blank lines are no continuation" ||
+    fail "an indented comment refused"
 
 r=$(make_root $m); boot=$(cd "$r/sys/bus/pci/devices" && for d in *; do [ "$(cat "$d/boot_vga" 2>/dev/null)" = 1 ] && echo "$d"; done | head -n 1)
 printf 'isolate = %s\n' "$boot" > "$WORK/conf"

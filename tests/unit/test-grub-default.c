@@ -806,6 +806,17 @@ static void test_append_after_continuation(void **state) {
         assert_text(g, before);
 }
 
+/* A conditional assignment that a later plain one overrides: the plain one
+ * takes effect, and is the one edited. */
+static void test_conditional_then_plain(void **state) {
+        append_undo("[ -e /etc/vfio ] && GRUB_CMDLINE_LINUX=\"a\"\nGRUB_CMDLINE_LINUX=\"b\"\n",
+                    "[ -e /etc/vfio ] && GRUB_CMDLINE_LINUX=\"a\"\nGRUB_CMDLINE_LINUX=\"b iommu=pt\"\n",
+                    "b iommu=pt");
+        /* Redirections and a background job before the line are no list. */
+        append_undo("echo hi >&2\nsleep 1 &\nGRUB_CMDLINE_LINUX=\"b\"\n", NULL, "b iommu=pt");
+        append_undo("true |\n  cat\nGRUB_CMDLINE_LINUX=\"b\"\n", NULL, "b iommu=pt");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fixtures),
@@ -827,6 +838,7 @@ int main(void) {
                 cmocka_unit_test(test_replace_back_any_token),
                 cmocka_unit_test(test_kernel_separators),
                 cmocka_unit_test(test_append_after_continuation),
+                cmocka_unit_test(test_conditional_then_plain),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
