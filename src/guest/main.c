@@ -26,6 +26,8 @@ static void help(void) {
                "                         guests also get the virtio-win driver ISO when installed\n"
                "  --hostdev auto|ADDR    pass through what virt-host-config isolates, each device\n"
                "                         with all its slot's functions (repeatable)\n"
+               "  --rom [ADDR=]FILE      the passed device's option ROM from FILE, which must hold\n"
+               "                         a UEFI (EFI x86-64) image (default ADDR: the passed GPU)\n"
                "  --pin auto|none        pin vCPUs to whole host cores; core 0 stays with the host\n"
                "  --hugepages            back the guest's memory with huge pages\n"
                "  --input evdev:PATH     pass a keyboard or mouse (/dev/input/by-id/...); both\n"
@@ -46,7 +48,7 @@ static void help(void) {
                "With a graphics card passed through, SPICE stays for the installation; the card is\n"
                "the primary display once its driver is in: plug a monitor into it.\n\n"
                "patch applies the same edits as a new guest gets to a domain on stdin (virsh dumpxml,\n"
-               "virt-install --print-xml), everything else kept byte for byte. EDIT: --hostdev,\n"
+               "virt-install --print-xml), everything else kept byte for byte. EDIT: --hostdev, --rom,\n"
                "--input, --pin, --hugepages, --nvidia, --no-nvidia, --audio (also keep, the default),\n"
                "--looking-glass, --root, --config.\n\n"
                "Exit: 0 ok, 1 error, 2 usage error. See virt-guest-xml(1).\n",
@@ -110,6 +112,7 @@ static void opts_done(struct gx_opts *o) {
         strv_free(o->cdroms);
         strv_free(o->hostdevs);
         strv_free(o->evdevs);
+        strv_free(o->roms);
 }
 
 int main(int argc, char **argv) {
@@ -131,6 +134,7 @@ int main(int argc, char **argv) {
                 OPT_SPICE_LISTEN,
                 OPT_AUDIO,
                 OPT_LOOKING_GLASS,
+                OPT_ROM,
                 OPT_DIFF,
                 OPT_VERSION,
         };
@@ -152,15 +156,16 @@ int main(int argc, char **argv) {
                 {"spice-listen", required_argument, NULL, OPT_SPICE_LISTEN},
                 {"audio", required_argument, NULL, OPT_AUDIO},
                 {"looking-glass", optional_argument, NULL, OPT_LOOKING_GLASS},
+                {"rom", required_argument, NULL, OPT_ROM},
                 {"diff", no_argument, NULL, OPT_DIFF},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, OPT_VERSION},
                 {},
         };
         /* Options that `patch` takes: the edits; the others describe a new guest. */
-        static const int patch_opts[] = {OPT_ROOT,  OPT_CONFIG,       OPT_HOSTDEV, OPT_INPUT,
-                                         OPT_PIN,   OPT_HUGEPAGES,    OPT_NVIDIA,  OPT_NO_NVIDIA,
-                                         OPT_AUDIO, OPT_LOOKING_GLASS};
+        static const int patch_opts[] = {OPT_ROOT,  OPT_CONFIG,        OPT_HOSTDEV, OPT_INPUT,
+                                         OPT_PIN,   OPT_HUGEPAGES,     OPT_NVIDIA,  OPT_NO_NVIDIA,
+                                         OPT_AUDIO, OPT_LOOKING_GLASS, OPT_ROM};
         _cleanup_(vhc_root_freep) struct vhc_root *root = NULL;
         struct gx_opts o = {.nvidia = -1};
         struct gx_ctx ctx = {.o = &o};
@@ -222,6 +227,11 @@ int main(int argc, char **argv) {
                         break;
                 case OPT_HOSTDEV:
                         r = strv_push_dup(&o.hostdevs, optarg);
+                        if (r < 0)
+                                goto oom;
+                        break;
+                case OPT_ROM:
+                        r = strv_push_dup(&o.roms, optarg);
                         if (r < 0)
                                 goto oom;
                         break;

@@ -129,6 +129,10 @@ static const char *const order_devices[] = {
         "watchdog", "memballoon", "rng",        "panic",   "shmem",      "memory",      "iommu",
         "vsock",    "crypto",     "pstore",     NULL,
 };
+/* virDomainHostdevDefFormat, then virDomainDeviceInfoFormat. */
+static const char *const order_hostdev[] = {
+        "driver", "source", "origstates", "boot", "alias", "rom", "acpi", "address", NULL,
+};
 static const char *const order_disk[] = {
         "driver", "source", "backingStore", "target", NULL,
 };
@@ -1246,6 +1250,61 @@ out:
         free(ours);
 }
 
+/* The ROM file for each function that has one: the card's own ROM replaced
+ * (one with a UEFI image where the card has none). */
+static void apply_roms(struct edit *x) {
+        struct builder *b = x->b;
+
+        for (xmlNodePtr d = x->devs->children; d; d = d->next) {
+                struct vhc_guest_hostdev h;
+
+                if (!hostdev_source(d, &h))
+                        continue;
+                for (size_t i = 0; i < x->ed->n_roms; i++)
+                        if (same_function(&h, &x->ed->roms[i].dev))
+                                set(b, ensure(b, d, "rom", order_hostdev), "file", x->ed->roms[i].file);
+        }
+}
+
+/* OVMF's 64-bit MMIO window for BARs larger than its default: an fw_cfg
+ * entry, which QEMU gets from <sysinfo type="fwcfg"> whatever <smbios> says
+ * (<smbios mode="sysinfo"/> would make libvirt want an SMBIOS sysinfo too,
+ * and refuse to start the guest without one). */
+#define OVMF_MMIO64_ENTRY "opt/ovmf/X-PciMmio64Mb"
+
+static void apply_mmio64(struct edit *x) {
+        struct builder *b = x->b;
+        xmlNodePtr si = child_with(x->dom, "sysinfo", "type", "fwcfg"), entry;
+        char value[32];
+
+        if (!si) {
+                si = insert(b, x->dom, "sysinfo", order_domain);
+                set(b, si, "type", "fwcfg");
+        }
+        entry = child_with(si, "entry", "name", OVMF_MMIO64_ENTRY);
+        if (entry) {
+                xmlChar *have = xmlNodeGetContent(entry);
+                unsigned long long v = 0;
+                char *end = NULL;
+
+                if (have) {
+                        errno = 0;
+                        v = strtoull((const char *)have, &end, 10);
+                        if (errno || end == (char *)have || *end)
+                                v = 0;
+                }
+                xmlFree(have);
+                /* A window the user made larger is theirs. */
+                if (v >= x->ed->mmio64_mib || has_attr(entry, "file"))
+                        return;
+        } else {
+                entry = el(b, si, "entry");
+                set(b, entry, "name", OVMF_MMIO64_ENTRY);
+        }
+        snprintf(value, sizeof(value), "%" PRIu64, x->ed->mmio64_mib);
+        set_text(b, entry, value);
+}
+
 static bool has_pci_hostdev(xmlNodePtr devs) {
         struct vhc_guest_hostdev h;
 
@@ -1593,6 +1652,10 @@ static int apply_edits(struct builder *b, xmlNodePtr dom, const struct vhc_domxm
         apply_disk_io(&x);
         apply_root_ports(&x);
         apply_hostdevs(&x);
+        if (ed->n_roms)
+                apply_roms(&x);
+        if (ed->mmio64_mib)
+                apply_mmio64(&x);
         apply_evdevs(&x);
         if (x.windows)
                 apply_tpm(&x);

@@ -104,6 +104,30 @@ ROOT=$(mkroot single tests/machines/single-gpu $FW)
 expect auto-nothing 1 "virt-guest-xml: --hostdev auto: virt-host-config isolates no device on this machine*" \
     -- --root "$ROOT" --name g --memory 8G --vcpus 4 --hostdev auto
 
+# --rom: only a ROM with an EFI x86-64 image, at its first byte, for a
+# device the guest gets (issue 13).
+ROOT=$(mkroot rx580 tests/machines/rx580-polaris $FW)
+A=(--root "$ROOT" --name g --memory 8G --vcpus 4)
+mkdir -p "$ROOT/roms"
+cp "$ROOT/sys/bus/pci/devices/0000:01:00.0/rom" "$ROOT/roms/x86-only.rom"
+printf 'NVGI header of a dump tool\n' > "$ROOT/roms/dump.rom"
+cat "$ROOT/sys/bus/pci/devices/0000:01:00.0/rom" >> "$ROOT/roms/dump.rom"
+printf 'not a rom\n' > "$ROOT/roms/text.rom"
+expect rom-no-efi 1 "virt-guest-xml: --rom /roms/x86-only.rom: /roms/x86-only.rom holds no EFI x86-64 image (its images: x86), so OVMF shows nothing with it either: give a ROM with a UEFI (GOP) image" \
+    -- "${A[@]}" --hostdev auto --rom /roms/x86-only.rom
+expect rom-header 1 "virt-guest-xml: --rom 01:00.0=/roms/dump.rom: in /roms/dump.rom the option ROM starts at byte 27, after a header QEMU does not skip: cut it off first (dd if=/roms/dump.rom of=NEW.rom bs=27 skip=1), then give NEW.rom" \
+    -- "${A[@]}" --hostdev auto --rom 01:00.0=/roms/dump.rom
+expect rom-not-rom 1 "virt-guest-xml: --rom /roms/text.rom: /roms/text.rom is not a PCI option ROM*" \
+    -- "${A[@]}" --hostdev auto --rom /roms/text.rom
+expect rom-missing 1 "virt-guest-xml: --rom /roms/none.rom: /roms/none.rom: No such file or directory" \
+    -- "${A[@]}" --hostdev auto --rom /roms/none.rom
+expect rom-not-passed 1 "virt-guest-xml: --rom 00:02.0=/roms/x86-only.rom: 0000:00:02.0 is not a device this guest gets: give it with --hostdev too" \
+    -- "${A[@]}" --hostdev auto --rom 00:02.0=/roms/x86-only.rom
+expect rom-without-hostdev 2 "virt-guest-xml: --rom goes with --hostdev: the ROM is for a device the guest gets (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --rom /roms/x86-only.rom
+expect rom-bad-address 2 "virt-guest-xml: --rom gpu=/roms/x86-only.rom: give FILE or ADDR=FILE, ADDR a PCI address like 0000:01:00.0 (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --hostdev auto --rom gpu=/roms/x86-only.rom
+
 printf '<domain>\n  <name>x</name>\n  <devices>\n</domain>\n' > "$T/broken.xml"
 expect patch-malformed 1 "virt-guest-xml: <stdin>:4: not well-formed XML: Opening and ending tag mismatch: devices line 3 and domain" \
     --stdin "$T/broken.xml" -- patch --nvidia

@@ -491,6 +491,43 @@ static void test_patch_replaces(void **state) {
         hasnt(out, "match=");
 }
 
+/* Issue 13: OVMF's 64-bit MMIO window through fw_cfg, without <smbios>, and a
+ * ROM file in the hostdev's <rom>; a larger window the domain has stays. */
+static void test_patch_mmio64_rom(void **state) {
+        static const struct vhc_guest_hostdev gpu[] = {{0, 1, 0, 0}, {0, 1, 0, 1}};
+        static const struct vhc_guest_rom rom = {{0, 1, 0, 0}, "/usr/share/vgabios/gpu.rom"};
+        struct vhc_domxml_edits ed = {.nvidia = 0,
+                                      .audio = VHC_AUDIO_KEEP,
+                                      .hostdevs = gpu,
+                                      .n_hostdevs = 2,
+                                      .mmio64_mib = 65536,
+                                      .roms = &rom,
+                                      .n_roms = 1};
+        static const char in[] = "<domain type='kvm'><name>x</name><vcpu>2</vcpu>"
+                                 "<sysinfo type='smbios'><bios><entry name='vendor'>v</entry></bios></sysinfo>"
+                                 "<os><type>hvm</type></os><devices/></domain>";
+        _cleanup_free_ char *out = patch(in, &ed), *again = patch(out, &ed), *big = NULL, *kept = NULL;
+        char *at;
+
+        assert_string_equal(out, again);
+        before(out, "<sysinfo type='smbios'>", "<sysinfo type='fwcfg'>\n    <entry "
+                                               "name='opt/ovmf/X-PciMmio64Mb'>65536</entry>\n  </sysinfo>\n  <os>");
+        hasnt(out, "<smbios");
+        has(out, "</source>\n      <rom file='/usr/share/vgabios/gpu.rom'/>\n      <address type='pci'");
+        /* Only function 0 has the file. */
+        at = strstr(out, "<rom ");
+        assert_non_null(at);
+        assert_null(strstr(at + 1, "<rom "));
+
+        big = strdup(out);
+        assert_non_null(big);
+        at = strstr(big, ">65536<");
+        assert_non_null(at);
+        memcpy(at, ">99999<", 7);
+        kept = patch(big, &ed);
+        assert_string_equal(kept, big);
+}
+
 static void test_patch_errors(void **state) {
         _cleanup_(vhc_topology_freep) struct vhc_topology *t = topo_5950x();
         struct vhc_domxml_edits pin = {.pin = t}, none = {};
@@ -898,6 +935,7 @@ int main(void) {
                 cmocka_unit_test(test_patch_all),
                 cmocka_unit_test(test_patch_defaults),
                 cmocka_unit_test(test_patch_replaces),
+                cmocka_unit_test(test_patch_mmio64_rom),
                 cmocka_unit_test(test_patch_errors),
                 cmocka_unit_test(test_patch_bytes),
                 cmocka_unit_test(test_patch_mixed_quotes),
