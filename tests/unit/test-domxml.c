@@ -503,15 +503,17 @@ static void test_patch_mmio64_rom(void **state) {
                                       .mmio64_mib = 65536,
                                       .roms = &rom,
                                       .n_roms = 1};
-        static const char in[] = "<domain type='kvm'><name>x</name><vcpu>2</vcpu>"
-                                 "<sysinfo type='smbios'><bios><entry name='vendor'>v</entry></bios></sysinfo>"
-                                 "<os><type>hvm</type></os><devices/></domain>";
+        static const char in[] =
+                "<domain type='kvm'><name>x</name><vcpu>2</vcpu>"
+                "<sysinfo type='smbios'><bios><entry name='vendor'>v</entry></bios></sysinfo>"
+                "<os><type>hvm</type></os><devices/></domain>";
         _cleanup_free_ char *out = patch(in, &ed), *again = patch(out, &ed), *big = NULL, *kept = NULL;
         char *at;
 
         assert_string_equal(out, again);
-        before(out, "<sysinfo type='smbios'>", "<sysinfo type='fwcfg'>\n    <entry "
-                                               "name='opt/ovmf/X-PciMmio64Mb'>65536</entry>\n  </sysinfo>\n  <os>");
+        before(out, "<sysinfo type='smbios'>",
+               "<sysinfo type='fwcfg'>\n    <entry "
+               "name='opt/ovmf/X-PciMmio64Mb'>65536</entry>\n  </sysinfo>\n  <os>");
         hasnt(out, "<smbios");
         has(out, "</source>\n      <rom file='/usr/share/vgabios/gpu.rom'/>\n      <address type='pci'");
         /* Only function 0 has the file. */
