@@ -115,7 +115,8 @@ static int runtime_dir(char **ret) {
         const char *xdg = getenv("XDG_RUNTIME_DIR"), *sudo_uid = getenv("SUDO_UID");
         unsigned long uid = getuid();
 
-        if (xdg && xdg[0] == '/' && !(geteuid() == 0 && sudo_uid)) {
+        /* It goes into the XML: a value libvirt would refuse is not taken. */
+        if (xdg && xdg[0] == '/' && vhc_domxml_string_ok(xdg) && !(geteuid() == 0 && sudo_uid)) {
                 *ret = strdup(xdg);
                 return *ret ? 0 : -ENOMEM;
         }

@@ -107,6 +107,35 @@ int gx_write_stdout(struct gx_ctx *ctx, const char *buf, size_t len) {
         return 0;
 }
 
+/* An argument as one line for a message: control characters and bytes past
+ * ASCII as \xNN, since the argument may not be UTF-8. */
+static void escaped(const char *s, char *buf, size_t size) {
+        size_t n = 0;
+
+        for (const unsigned char *p = (const unsigned char *)s; *p && n + 5 < size; p++)
+                if (*p < 0x20 || *p >= 0x7f)
+                        n += (size_t)snprintf(buf + n, size - n, "\\x%02x", *p);
+                else
+                        buf[n++] = (char)*p;
+        buf[n] = '\0';
+}
+
+/* Every value that reaches the domain's XML must be text libvirt takes. */
+static int check_value(const char *opt, const char *value) {
+        char shown[256];
+        bool control = false;
+
+        if (vhc_domxml_string_ok(value))
+                return 0;
+        for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+                control = control || *p < 0x20 || *p == 0x7f;
+        escaped(value, shown, sizeof(shown));
+        return gx_usage(
+                "--%s %s: %s", opt, shown,
+                control ? "has a control character (a newline, a tab...), which libvirt does not take"
+                        : "is not valid UTF-8, which libvirt's XML must be");
+}
+
 static void opts_done(struct gx_opts *o) {
         strv_free(o->disks);
         strv_free(o->cdroms);
@@ -194,6 +223,10 @@ int main(int argc, char **argv) {
                         create_only = options[idx].name;
                 if (c == OPT_DIFF)
                         patch_only = "diff";
+                /* --root and --config are this machine's paths, not the guest's. */
+                if (c > OPT_CONFIG && c != OPT_VERSION && idx >= 0 && optarg &&
+                    check_value(options[idx].name, optarg) != 0)
+                        goto out;
                 idx = -1;
 
                 switch (c) {
@@ -261,6 +294,12 @@ int main(int argc, char **argv) {
                         o.nvidia = 0;
                         break;
                 case OPT_SPICE_LISTEN:
+                        if (!vhc_domxml_listen_ok(optarg)) {
+                                gx_usage("--spice-listen %s: give an IPv4 or IPv6 address (127.0.0.1, "
+                                         "0.0.0.0, ::1) or a host name",
+                                         optarg);
+                                goto out;
+                        }
                         o.spice_listen = optarg;
                         break;
                 case OPT_AUDIO:

@@ -157,6 +157,15 @@ int vhc_domxml_patch(const char *xml, size_t len, const char *name, const struct
 int vhc_domxml_memory(const char *xml, size_t len, const char *name, uint64_t *ret_bytes, char **ret_domain,
                       struct vhc_err *e);
 
+/* Whether s can stand in a domain's XML as libvirt takes it: valid UTF-8
+ * (no overlong form, surrogate or code point past U+10FFFF) without control
+ * characters (C0, DEL, C1): another C0 control is not well-formed XML, and a
+ * newline in a path or name fails libvirt's schema. */
+bool vhc_domxml_string_ok(const char *s);
+/* An address libvirt's schema takes for <listen address=...>: IPv4, IPv6 or
+ * a DNS name ([A-Za-z0-9.-]+). */
+bool vhc_domxml_listen_ok(const char *s);
+
 /* Looking Glass's documented size of the shared memory for frames of
  * width x height at 4 bytes a pixel (SDR): two frames, plus 10 MiB, rounded up
  * to a power of two, in MiB (1920x1080: 32, 2560x1440: 64, 3840x2160: 128).
