@@ -52,6 +52,7 @@ complete -c virt-guest-xml -n 'not __fish_seen_subcommand_from patch' -l os -x -
 complete -c virt-guest-xml -n 'not __fish_seen_subcommand_from patch' -l disk -r -F -d 'An existing image, or PATH,size=GIB to create'
 complete -c virt-guest-xml -n 'not __fish_seen_subcommand_from patch' -l cdrom -r -F -d 'Installation medium, booted first'
 complete -c virt-guest-xml -l hostdev -x -a '(__virt_guest_xml_hostdevs)' -d 'Pass a PCI device through'
+complete -c virt-guest-xml -l rom -r -F -d 'Option ROM with a UEFI image: [ADDR=]FILE'
 complete -c virt-guest-xml -l pin -x -a 'auto none' -d 'Pin vCPUs to whole host cores'
 complete -c virt-guest-xml -l hugepages -d "Back the guest's memory with huge pages"
 complete -c virt-guest-xml -l input -x -a '(for f in /dev/input/by-id/*; echo evdev:$f; end)' \

@@ -44,26 +44,6 @@ static bool is_file_on(const struct vhc_root *r, const char *abs) {
         return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* An absolute path as the machine sees it. A relative one is taken from the
- * working directory, which only means something on the running system. */
-static int absolute(struct gx_ctx *ctx, const char *opt, const char *path, char **ret) {
-        _cleanup_free_ char *cwd = NULL;
-
-        if (path[0] == '/') {
-                *ret = strdup(path);
-                return *ret ? 0 : -ENOMEM;
-        }
-        if (!vhc_root_is_host(ctx->root))
-                return gx_usage("%s %s: give an absolute path when --root is used", opt, path);
-        cwd = getcwd(NULL, 0);
-        if (!cwd)
-                return vhc_err_set(&ctx->err, negative_errno(), NULL, 0,
-                                   "cannot get the working directory: %s", strerror(errno));
-        if (asprintf(ret, "%s/%s", streq(cwd, "/") ? "" : cwd, path) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
 static int parse_memory(const char *s, uint64_t *ret_kib) {
         uint64_t bytes;
         bool bare = true;
@@ -137,7 +117,7 @@ static int parse_disk(struct gx_ctx *ctx, const char *spec, struct vhc_guest_dis
                 return -ENOMEM;
         for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save), first = false) {
                 if (first && !strchr(tok, '=')) {
-                        r = absolute(ctx, "--disk", tok, &path);
+                        r = gx_absolute(ctx, "--disk", tok, &path);
                         if (r != 0)
                                 return r;
                 } else if (startswith(tok, "size=")) {
@@ -203,7 +183,7 @@ static int resolve_cdroms(struct gx_ctx *ctx, struct create *c) {
         for (char **iso = ctx->o->cdroms; iso && *iso; iso++) {
                 char *path = NULL;
 
-                r = absolute(ctx, "--cdrom", *iso, &path);
+                r = gx_absolute(ctx, "--cdrom", *iso, &path);
                 if (r != 0)
                         return r;
                 r = strv_consume(&c->cdroms, path);

@@ -20,6 +20,7 @@ struct gx_opts {
         char **cdroms;   /* --cdrom, repeatable */
         char **hostdevs; /* --hostdev, repeatable */
         char **evdevs;   /* --input evdev:PATH, repeatable: the PATHs */
+        char **roms;     /* --rom [ADDR=]FILE, repeatable */
         const char *pin; /* --pin auto|none */
         const char *spice_listen;
         const char *audio; /* --audio auto|pipewire|pulseaudio|spice (patch: also keep); NULL: auto */
@@ -59,6 +60,8 @@ struct gx_host {
         unsigned libvirt; /* the host's libvirt (VHC_LIBVIRT_VERSION); 0: none found */
         char *audio_dir;
         struct vhc_guest_hostdev *hostdevs, *nvidia_devs;
+        struct vhc_guest_rom *roms;
+        char **rom_files;
         bool any_nvidia; /* a device to pass is NVIDIA's */
 };
 
@@ -71,6 +74,10 @@ int gx_host_read(struct gx_ctx *ctx, struct gx_host *h);
 /* --hostdev into h->ed.hostdevs; for patch also the host's NVIDIA functions
  * for an automatic --nvidia. 0, 2 (usage) or -errno. */
 int gx_resolve_hostdevs(struct gx_ctx *ctx, struct gx_host *h, bool for_patch);
+/* An absolute path as the machine sees it, for option opt: a relative one is
+ * taken from the working directory, which only means something on the
+ * running system. 0, 2 (usage) or -errno. */
+int gx_absolute(struct gx_ctx *ctx, const char *opt, const char *path, char **ret);
 int gx_read_topology(struct gx_ctx *ctx, struct vhc_topology **ret);
 /* Notes on what the edits did: pinning across L3 domains or onto E-cores, a
  * TPM without swtpm on the host. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <ctype.h>
+#include <inttypes.h>
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -8,16 +9,21 @@
 #include "fileio.h"
 #include "guest.h"
 #include "kmodule.h"
+#include "passthru.h"
 #include "pcidev.h"
 #include "plan.h"
 #include "strv.h"
 
 #define NVIDIA_VENDOR 0x10de
+/* Option ROMs are at most 16 MiB (the ROM BAR's largest size in practice). */
+#define ROM_FILE_MAX (16u << 20)
 
 void gx_host_done(struct gx_host *h) {
         free(h->audio_dir);
         free(h->hostdevs);
         free(h->nvidia_devs);
+        free(h->roms);
+        strv_free(h->rom_files);
         *h = (struct gx_host){};
 }
 
@@ -109,7 +115,8 @@ static int runtime_dir(char **ret) {
         const char *xdg = getenv("XDG_RUNTIME_DIR"), *sudo_uid = getenv("SUDO_UID");
         unsigned long uid = getuid();
 
-        if (xdg && xdg[0] == '/' && !(geteuid() == 0 && sudo_uid)) {
+        /* It goes into the XML: a value libvirt would refuse is not taken. */
+        if (xdg && xdg[0] == '/' && vhc_domxml_string_ok(xdg) && !(geteuid() == 0 && sudo_uid)) {
                 *ret = strdup(xdg);
                 return *ret ? 0 : -ENOMEM;
         }
@@ -245,6 +252,24 @@ int gx_host_read(struct gx_ctx *ctx, struct gx_host *h) {
         return pick_looking_glass(ctx, h);
 }
 
+int gx_absolute(struct gx_ctx *ctx, const char *opt, const char *path, char **ret) {
+        _cleanup_free_ char *cwd = NULL;
+
+        if (path[0] == '/') {
+                *ret = strdup(path);
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (!vhc_root_is_host(ctx->root))
+                return gx_usage("%s %s: give an absolute path when --root is used", opt, path);
+        cwd = getcwd(NULL, 0);
+        if (!cwd)
+                return vhc_err_set(&ctx->err, negative_errno(), NULL, 0,
+                                   "cannot get the working directory: %s", strerror(errno));
+        if (asprintf(ret, "%s/%s", streq(cwd, "/") ? "" : cwd, path) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int gx_read_topology(struct gx_ctx *ctx, struct vhc_topology **ret) {
         return vhc_topology_read(ctx->root, ret, &ctx->err);
 }
@@ -317,6 +342,205 @@ static int nvidia_devices(struct gx_ctx *ctx, struct gx_host *h, const struct vh
         return 0;
 }
 
+/* OVMF's 64-bit MMIO window, when the 64-bit BARs of the devices to pass
+ * take more than it gives by default. */
+static int size_mmio64(struct gx_ctx *ctx, struct gx_host *h, const struct vhc_pci_list *l,
+                       const bool *pick) {
+        uint64_t sum = 0, need;
+        char gib[32];
+
+        for (size_t i = 0; i < l->n; i++) {
+                struct vhc_passthru_info info;
+                uint64_t bars;
+                int r;
+
+                if (!pick[i])
+                        continue;
+                r = vhc_passthru_read(ctx->root, &l->devs[i], &info);
+                if (r < 0)
+                        return r;
+                if (info.res_r < 0)
+                        continue;
+                bars = vhc_passthru_bars64(&info.res, NULL, NULL);
+                sum = sum + bars < sum ? UINT64_MAX : sum + bars;
+        }
+        need = vhc_passthru_mmio64_need(sum);
+        if (need <= VHC_OVMF_MMIO64_CLASSIC)
+                return 0;
+        snprintf(gib, sizeof(gib), "%" PRIu64 " GiB", need >> 30);
+        if (h->libvirt && h->libvirt < VHC_LIBVIRT_FWCFG) {
+                char ver[32];
+
+                gx_libvirt_version_format(h->libvirt, ver);
+                gx_warn("the passed devices' 64-bit BARs need a %s 64-bit MMIO window, more than the 32 GiB "
+                        "OVMF gives by default, and libvirt %s cannot set it (<sysinfo type=\"fwcfg\"> came "
+                        "with 6.5): turn Resizable BAR off in the host's firmware, or update libvirt",
+                        gib, ver);
+                return 0;
+        }
+        h->ed.mmio64_mib = need >> 20;
+        gx_note("the passed devices' 64-bit BARs take more than the 32 GiB 64-bit MMIO window OVMF gives by "
+                "default: the guest sets it to %s (opt/ovmf/X-PciMmio64Mb=%" PRIu64 ")",
+                gib, h->ed.mmio64_mib);
+        return 0;
+}
+
+static bool is_passed(const struct gx_host *h, const struct vhc_pci_dev *d) {
+        for (size_t i = 0; i < h->ed.n_hostdevs; i++)
+                if (h->hostdevs[i].domain == d->domain && h->hostdevs[i].bus == d->bus &&
+                    h->hostdevs[i].slot == d->dev && h->hostdevs[i].function == d->func)
+                        return true;
+        return false;
+}
+
+/* FILE must hold an option ROM with an EFI x86-64 image, starting at its first
+ * byte as QEMU's romfile is read: that is what OVMF runs. */
+static int check_rom_file(struct gx_ctx *ctx, const char *spec, const char *abs,
+                          const struct vhc_pci_dev *d) {
+        _cleanup_free_ char *p = vhc_root_join(ctx->root, abs), *data = NULL;
+        struct vhc_rom_error re = {};
+        struct vhc_rom rom;
+        const struct vhc_rom_image *efi;
+        size_t len = 0, at;
+        struct stat st;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        if (stat(p, &st) < 0)
+                return vhc_err_set(&ctx->err, negative_errno(), NULL, 0, "--rom %s: %s: %s", spec, abs,
+                                   strerror(errno));
+        if (!S_ISREG(st.st_mode))
+                return vhc_err_set(&ctx->err, -EINVAL, NULL, 0, "--rom %s: %s is not a file", spec, abs);
+        if ((uint64_t)st.st_size > ROM_FILE_MAX)
+                return vhc_err_set(&ctx->err, -EFBIG, NULL, 0,
+                                   "--rom %s: %s has %" PRIu64 " bytes, more than the 16 MiB a PCI option "
+                                   "ROM can have: give the ROM image itself",
+                                   spec, abs, (uint64_t)st.st_size);
+        r = vhc_read_file(p, ROM_FILE_MAX, &data, &len);
+        if (r < 0)
+                return vhc_err_set(&ctx->err, r, NULL, 0, "--rom %s: cannot read %s: %s", spec, abs,
+                                   strerror(-r));
+        if (vhc_pcirom_parse((const uint8_t *)data, len, &rom, &re) < 0) {
+                at = vhc_pcirom_find((const uint8_t *)data, len);
+                if (at != SIZE_MAX)
+                        return vhc_err_set(
+                                &ctx->err, -EINVAL, NULL, 0,
+                                "--rom %s: in %s the option ROM starts at byte %zu, after a "
+                                "header QEMU does not skip: cut it off first (dd if=%s of=NEW.rom "
+                                "bs=%zu skip=1), then give NEW.rom",
+                                spec, abs, at, abs, at);
+                return vhc_err_set(&ctx->err, -EINVAL, NULL, 0,
+                                   "--rom %s: %s is not a PCI option ROM (at byte %zu: %s)", spec, abs,
+                                   re.offset, re.what);
+        }
+        efi = vhc_pcirom_efi(&rom, VHC_EFI_MACHINE_X64);
+        if (!efi) {
+                _cleanup_free_ char *kinds = NULL;
+                size_t klen = 0;
+                FILE *f = open_memstream(&kinds, &klen);
+
+                if (!f)
+                        return -ENOMEM;
+                for (size_t i = 0; i < rom.n; i++) {
+                        const struct vhc_rom_image *img = &rom.images[i];
+                        const char *code = vhc_rom_code_name(img->code_type);
+
+                        fprintf(f, "%s", i ? ", " : "");
+                        if (code)
+                                fprintf(f, "%s", code);
+                        else
+                                fprintf(f, "code type %u", img->code_type);
+                        if (img->code_type == VHC_ROM_CODE_EFI)
+                                fprintf(f, " (%s)",
+                                        vhc_efi_machine_name(img->efi_machine) ?: "unknown machine");
+                }
+                if (fclose(f) != 0)
+                        return -ENOMEM;
+                return vhc_err_set(&ctx->err, -EINVAL, NULL, 0,
+                                   "--rom %s: %s holds no EFI x86-64 image (its images: %s), so OVMF "
+                                   "shows nothing with it either: give a ROM with a UEFI (GOP) image",
+                                   spec, abs, kinds);
+        }
+        if (!vhc_pcirom_image_for(efi, d->vendor_id, d->device_id))
+                gx_warn("--rom %s: the EFI image in %s is for %04x:%04x, not for %s (%04x:%04x): OVMF may "
+                        "not run it for this card",
+                        spec, abs, efi->vendor_id, efi->device_id, d->address, d->vendor_id, d->device_id);
+        return 0;
+}
+
+/* --rom [ADDR=]FILE: ADDR one of the passed functions, by default the one
+ * passed display controller. */
+static int resolve_roms(struct gx_ctx *ctx, struct gx_host *h, const struct vhc_pci_list *l,
+                        const bool *pick) {
+        size_t n = strv_length(ctx->o->roms), k = 0;
+        int r;
+
+        if (n == 0)
+                return 0;
+        h->roms = calloc(n, sizeof(*h->roms));
+        if (!h->roms)
+                return -ENOMEM;
+        for (char **s = ctx->o->roms; *s; s++) {
+                const char *eq = strchr(*s, '='), *file = *s;
+                const struct vhc_pci_dev *d = NULL;
+                char *abs = NULL;
+
+                if (eq) {
+                        _cleanup_free_ char *a = strndup(*s, (size_t)(eq - *s));
+                        char addr[13];
+
+                        if (!a)
+                                return -ENOMEM;
+                        if (vhc_parse_pci_address(a, addr) < 0)
+                                return gx_usage("--rom %s: give FILE or ADDR=FILE, ADDR a PCI address like "
+                                                "0000:01:00.0",
+                                                *s);
+                        d = vhc_pci_find(l, addr);
+                        if (!d || !is_passed(h, d))
+                                return vhc_err_set(&ctx->err, -EINVAL, NULL, 0,
+                                                   "--rom %s: %s is not a device this guest gets: give it "
+                                                   "with --hostdev too",
+                                                   *s, addr);
+                        file = eq + 1;
+                } else {
+                        for (size_t i = 0; i < l->n; i++) {
+                                if (!pick[i] || !vhc_pci_is_display(&l->devs[i]))
+                                        continue;
+                                if (d)
+                                        return gx_usage("--rom %s: the guest gets %s and %s: say which one, "
+                                                        "--rom ADDR=FILE",
+                                                        *s, d->address, l->devs[i].address);
+                                d = &l->devs[i];
+                        }
+                        if (!d)
+                                return gx_usage(
+                                        "--rom %s: the guest gets no graphics card: say which device, "
+                                        "--rom ADDR=FILE",
+                                        *s);
+                }
+                if (!file[0])
+                        return gx_usage("--rom %s: the file is missing", *s);
+                for (size_t i = 0; i < k; i++)
+                        if (h->roms[i].dev.domain == d->domain && h->roms[i].dev.bus == d->bus &&
+                            h->roms[i].dev.slot == d->dev && h->roms[i].dev.function == d->func)
+                                return gx_usage("--rom %s: %s has a ROM file already", *s, d->address);
+                r = gx_absolute(ctx, "--rom", file, &abs);
+                if (r != 0)
+                        return r;
+                r = strv_consume(&h->rom_files, abs);
+                if (r < 0)
+                        return r;
+                r = check_rom_file(ctx, *s, abs, d);
+                if (r != 0)
+                        return r;
+                h->roms[k++] = (struct vhc_guest_rom){.dev = to_hostdev(d), .file = abs};
+        }
+        h->ed.roms = h->roms;
+        h->ed.n_roms = k;
+        return 0;
+}
+
 /* The devices to pass: with auto every device the host role isolates, else
  * each listed one; always with every function of their slots. Functions of
  * a slot come out adjacent since the scan is in address order. */
@@ -335,6 +559,8 @@ int gx_resolve_hostdevs(struct gx_ctx *ctx, struct gx_host *h, bool for_patch) {
                 if (!streq(*s, "auto") && vhc_parse_pci_address(*s, addr) < 0)
                         return gx_usage("--hostdev %s: give auto or a PCI address like 0000:01:00.0", *s);
         }
+        if (ctx->o->roms && !ctx->o->hostdevs)
+                return gx_usage("--rom goes with --hostdev: the ROM is for a device the guest gets");
         if (!ctx->o->hostdevs && !for_patch)
                 return 0;
         if (!ctx->o->hostdevs) {
@@ -421,5 +647,8 @@ int gx_resolve_hostdevs(struct gx_ctx *ctx, struct gx_host *h, bool for_patch) {
         h->ed.hostdevs = h->hostdevs;
         h->ed.n_hostdevs = n;
         h->any_nvidia = nvidia;
-        return 0;
+        r = size_mmio64(ctx, h, l, pick);
+        if (r != 0)
+                return r;
+        return resolve_roms(ctx, h, l, pick);
 }

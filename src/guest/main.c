@@ -26,6 +26,8 @@ static void help(void) {
                "                         guests also get the virtio-win driver ISO when installed\n"
                "  --hostdev auto|ADDR    pass through what virt-host-config isolates, each device\n"
                "                         with all its slot's functions (repeatable)\n"
+               "  --rom [ADDR=]FILE      the passed device's option ROM from FILE, which must hold\n"
+               "                         a UEFI (EFI x86-64) image (default ADDR: the passed GPU)\n"
                "  --pin auto|none        pin vCPUs to whole host cores; core 0 stays with the host\n"
                "  --hugepages            back the guest's memory with huge pages\n"
                "  --input evdev:PATH     pass a keyboard or mouse (/dev/input/by-id/...); both\n"
@@ -46,7 +48,7 @@ static void help(void) {
                "With a graphics card passed through, SPICE stays for the installation; the card is\n"
                "the primary display once its driver is in: plug a monitor into it.\n\n"
                "patch applies the same edits as a new guest gets to a domain on stdin (virsh dumpxml,\n"
-               "virt-install --print-xml), everything else kept byte for byte. EDIT: --hostdev,\n"
+               "virt-install --print-xml), everything else kept byte for byte. EDIT: --hostdev, --rom,\n"
                "--input, --pin, --hugepages, --nvidia, --no-nvidia, --audio (also keep, the default),\n"
                "--looking-glass, --root, --config.\n\n"
                "Exit: 0 ok, 1 error, 2 usage error. See virt-guest-xml(1).\n",
@@ -105,11 +107,41 @@ int gx_write_stdout(struct gx_ctx *ctx, const char *buf, size_t len) {
         return 0;
 }
 
+/* An argument as one line for a message: control characters and bytes past
+ * ASCII as \xNN, since the argument may not be UTF-8. */
+static void escaped(const char *s, char *buf, size_t size) {
+        size_t n = 0;
+
+        for (const unsigned char *p = (const unsigned char *)s; *p && n + 5 < size; p++)
+                if (*p < 0x20 || *p >= 0x7f)
+                        n += (size_t)snprintf(buf + n, size - n, "\\x%02x", *p);
+                else
+                        buf[n++] = (char)*p;
+        buf[n] = '\0';
+}
+
+/* Every value that reaches the domain's XML must be text libvirt takes. */
+static int check_value(const char *opt, const char *value) {
+        char shown[256];
+        bool control = false;
+
+        if (vhc_domxml_string_ok(value))
+                return 0;
+        for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+                control = control || *p < 0x20 || *p == 0x7f;
+        escaped(value, shown, sizeof(shown));
+        return gx_usage(
+                "--%s %s: %s", opt, shown,
+                control ? "has a control character (a newline, a tab...), which libvirt does not take"
+                        : "is not valid UTF-8, which libvirt's XML must be");
+}
+
 static void opts_done(struct gx_opts *o) {
         strv_free(o->disks);
         strv_free(o->cdroms);
         strv_free(o->hostdevs);
         strv_free(o->evdevs);
+        strv_free(o->roms);
 }
 
 int main(int argc, char **argv) {
@@ -131,6 +163,7 @@ int main(int argc, char **argv) {
                 OPT_SPICE_LISTEN,
                 OPT_AUDIO,
                 OPT_LOOKING_GLASS,
+                OPT_ROM,
                 OPT_DIFF,
                 OPT_VERSION,
         };
@@ -152,15 +185,16 @@ int main(int argc, char **argv) {
                 {"spice-listen", required_argument, NULL, OPT_SPICE_LISTEN},
                 {"audio", required_argument, NULL, OPT_AUDIO},
                 {"looking-glass", optional_argument, NULL, OPT_LOOKING_GLASS},
+                {"rom", required_argument, NULL, OPT_ROM},
                 {"diff", no_argument, NULL, OPT_DIFF},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, OPT_VERSION},
                 {},
         };
         /* Options that `patch` takes: the edits; the others describe a new guest. */
-        static const int patch_opts[] = {OPT_ROOT,  OPT_CONFIG,       OPT_HOSTDEV, OPT_INPUT,
-                                         OPT_PIN,   OPT_HUGEPAGES,    OPT_NVIDIA,  OPT_NO_NVIDIA,
-                                         OPT_AUDIO, OPT_LOOKING_GLASS};
+        static const int patch_opts[] = {OPT_ROOT,  OPT_CONFIG,        OPT_HOSTDEV, OPT_INPUT,
+                                         OPT_PIN,   OPT_HUGEPAGES,     OPT_NVIDIA,  OPT_NO_NVIDIA,
+                                         OPT_AUDIO, OPT_LOOKING_GLASS, OPT_ROM};
         _cleanup_(vhc_root_freep) struct vhc_root *root = NULL;
         struct gx_opts o = {.nvidia = -1};
         struct gx_ctx ctx = {.o = &o};
@@ -189,6 +223,10 @@ int main(int argc, char **argv) {
                         create_only = options[idx].name;
                 if (c == OPT_DIFF)
                         patch_only = "diff";
+                /* --root and --config are this machine's paths, not the guest's. */
+                if (c > OPT_CONFIG && c != OPT_VERSION && idx >= 0 && optarg &&
+                    check_value(options[idx].name, optarg) != 0)
+                        goto out;
                 idx = -1;
 
                 switch (c) {
@@ -225,6 +263,11 @@ int main(int argc, char **argv) {
                         if (r < 0)
                                 goto oom;
                         break;
+                case OPT_ROM:
+                        r = strv_push_dup(&o.roms, optarg);
+                        if (r < 0)
+                                goto oom;
+                        break;
                 case OPT_INPUT:
                         if (!startswith(optarg, "evdev:/")) {
                                 gx_usage("--input %s: give evdev:/dev/input/by-id/...", optarg);
@@ -251,6 +294,12 @@ int main(int argc, char **argv) {
                         o.nvidia = 0;
                         break;
                 case OPT_SPICE_LISTEN:
+                        if (!vhc_domxml_listen_ok(optarg)) {
+                                gx_usage("--spice-listen %s: give an IPv4 or IPv6 address (127.0.0.1, "
+                                         "0.0.0.0, ::1) or a host name",
+                                         optarg);
+                                goto out;
+                        }
                         o.spice_listen = optarg;
                         break;
                 case OPT_AUDIO:

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -128,6 +129,10 @@ static const char *const order_devices[] = {
         "sound",    "audio",      "video",      "hostdev", "redirdev",   "redirfilter", "hub",
         "watchdog", "memballoon", "rng",        "panic",   "shmem",      "memory",      "iommu",
         "vsock",    "crypto",     "pstore",     NULL,
+};
+/* virDomainHostdevDefFormat, then virDomainDeviceInfoFormat. */
+static const char *const order_hostdev[] = {
+        "driver", "source", "origstates", "boot", "alias", "rom", "acpi", "address", NULL,
 };
 static const char *const order_disk[] = {
         "driver", "source", "backingStore", "target", NULL,
@@ -724,6 +729,8 @@ static size_t find_roots(const char *s, size_t len, struct span *spans, size_t m
 
 /* ---- the edits that create and patch share --------------------------------- */
 
+static int check_edits(const struct vhc_domxml_edits *ed, struct vhc_err *e);
+
 #define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
 #define ROOT_PORTS 14 /* virt-install's num_pcie_root_ports */
 #define MAX_BUS 256
@@ -1246,6 +1253,61 @@ out:
         free(ours);
 }
 
+/* The ROM file for each function that has one: the card's own ROM replaced
+ * (one with a UEFI image where the card has none). */
+static void apply_roms(struct edit *x) {
+        struct builder *b = x->b;
+
+        for (xmlNodePtr d = x->devs->children; d; d = d->next) {
+                struct vhc_guest_hostdev h;
+
+                if (!hostdev_source(d, &h))
+                        continue;
+                for (size_t i = 0; i < x->ed->n_roms; i++)
+                        if (same_function(&h, &x->ed->roms[i].dev))
+                                set(b, ensure(b, d, "rom", order_hostdev), "file", x->ed->roms[i].file);
+        }
+}
+
+/* OVMF's 64-bit MMIO window for BARs larger than its default: an fw_cfg
+ * entry, which QEMU gets from <sysinfo type="fwcfg"> whatever <smbios> says
+ * (<smbios mode="sysinfo"/> would make libvirt want an SMBIOS sysinfo too,
+ * and refuse to start the guest without one). */
+#define OVMF_MMIO64_ENTRY "opt/ovmf/X-PciMmio64Mb"
+
+static void apply_mmio64(struct edit *x) {
+        struct builder *b = x->b;
+        xmlNodePtr si = child_with(x->dom, "sysinfo", "type", "fwcfg"), entry;
+        char value[32];
+
+        if (!si) {
+                si = insert(b, x->dom, "sysinfo", order_domain);
+                set(b, si, "type", "fwcfg");
+        }
+        entry = child_with(si, "entry", "name", OVMF_MMIO64_ENTRY);
+        if (entry) {
+                xmlChar *have = xmlNodeGetContent(entry);
+                unsigned long long v = 0;
+                char *end = NULL;
+
+                if (have) {
+                        errno = 0;
+                        v = strtoull((const char *)have, &end, 10);
+                        if (errno || end == (char *)have || *end)
+                                v = 0;
+                }
+                xmlFree(have);
+                /* A window the user made larger is theirs. */
+                if (v >= x->ed->mmio64_mib || has_attr(entry, "file"))
+                        return;
+        } else {
+                entry = el(b, si, "entry");
+                set(b, entry, "name", OVMF_MMIO64_ENTRY);
+        }
+        snprintf(value, sizeof(value), "%" PRIu64, x->ed->mmio64_mib);
+        set_text(b, entry, value);
+}
+
 static bool has_pci_hostdev(xmlNodePtr devs) {
         struct vhc_guest_hostdev h;
 
@@ -1593,6 +1655,10 @@ static int apply_edits(struct builder *b, xmlNodePtr dom, const struct vhc_domxm
         apply_disk_io(&x);
         apply_root_ports(&x);
         apply_hostdevs(&x);
+        if (ed->n_roms)
+                apply_roms(&x);
+        if (ed->mmio64_mib)
+                apply_mmio64(&x);
         apply_evdevs(&x);
         if (x.windows)
                 apply_tpm(&x);
@@ -1636,6 +1702,23 @@ static int check_guest(const struct vhc_guest *g, struct vhc_err *e) {
                 if (*c == '/' || (unsigned char)*c < 0x20 || *c == 0x7f)
                         return vhc_err_set(e, -EINVAL, NULL, 0,
                                            "the guest name '%s' has a '/' or a control character", g->name);
+        if (!vhc_domxml_string_ok(g->name))
+                return vhc_err_set(e, -EINVAL, NULL, 0, "the guest name is not UTF-8");
+        for (size_t i = 0; i < g->n_disks; i++)
+                if (!g->disks[i].path || g->disks[i].path[0] != '/' ||
+                    !vhc_domxml_string_ok(g->disks[i].path))
+                        return vhc_err_set(e, -EINVAL, NULL, 0,
+                                           "a disk path is not absolute UTF-8 on one line");
+        for (char *const *p = g->cdroms; p && *p; p++)
+                if (**p != '/' || !vhc_domxml_string_ok(*p))
+                        return vhc_err_set(e, -EINVAL, NULL, 0,
+                                           "an ISO path is not absolute UTF-8 on one line");
+        if (g->virtio_win && (g->virtio_win[0] != '/' || !vhc_domxml_string_ok(g->virtio_win)))
+                return vhc_err_set(e, -EINVAL, NULL, 0,
+                                   "the driver ISO path is not absolute UTF-8 on one line");
+        if (g->spice_listen && !vhc_domxml_listen_ok(g->spice_listen))
+                return vhc_err_set(e, -EINVAL, NULL, 0,
+                                   "the SPICE listen address is not an IPv4, IPv6 address or DNS name");
         if (g->memory_kib < 1024)
                 return vhc_err_set(e, -EINVAL, NULL, 0, "the guest needs at least 1 MiB of memory");
         if (g->vcpus == 0 || g->vcpus > 4096)
@@ -1888,6 +1971,8 @@ int vhc_domxml_render(const struct vhc_guest *g, char **ret, size_t *ret_len, st
         int r;
 
         r = check_guest(g, e);
+        if (r >= 0)
+                r = check_edits(&g->ed, e);
         if (r < 0)
                 return r;
         if (!res)
@@ -1971,6 +2056,14 @@ static void keep_first_error(void *user, xml_error_arg err) {
 static void ignore_generic_error(void *ctx, const char *msg, ...) {
 }
 
+static unsigned count_lines(const char *s, size_t n) {
+        unsigned lines = 0;
+
+        for (size_t i = 0; i < n; i++)
+                lines += s[i] == '\n';
+        return lines;
+}
+
 static int parse(const char *xml, size_t len, const char *name, unsigned line0, xmlDocPtr *ret,
                  struct vhc_err *e) {
         struct first_error fe = {};
@@ -2012,6 +2105,20 @@ static int parse(const char *xml, size_t len, const char *name, unsigned line0, 
                 xmlFreeParserCtxt(ctx);
                 return r;
         }
+        /* A document type is no part of libvirt's XML, and its entities
+         * (an external one names any file or URL) are neither read nor
+         * passed on: refused, not copied to the output as the text around
+         * the domain is. */
+        if (doc && (doc->intSubset || doc->extSubset)) {
+                const char *at = memmem(xml, len, "<!DOCTYPE", 9);
+
+                r = vhc_err_set(e, -EINVAL, name, at ? line0 + 1 + count_lines(xml, (size_t)(at - xml)) : 0,
+                                "the input has a DOCTYPE, which libvirt's domain XML never has: remove it "
+                                "(virsh dumpxml writes none)");
+                xmlFreeDoc(doc);
+                xmlFreeParserCtxt(ctx);
+                return r;
+        }
         if (doc) {
                 xmlFreeParserCtxt(ctx);
                 *ret = doc;
@@ -2037,7 +2144,15 @@ static int parse_domain(const char *xml, size_t len, const char *name, unsigned 
         if (r < 0)
                 return r;
         dom = xmlDocGetRootElement(doc);
-        if (!dom || !is_el(dom, "domain") || dom->ns) {
+        if (dom && is_el(dom, "domain") && dom->ns) {
+                r = vhc_err_set(e, -EINVAL, name, line0 + (unsigned)xmlGetLineNo(dom),
+                                "not a libvirt domain: the root element <domain> is in the namespace '%s'; "
+                                "libvirt's <domain> is in none",
+                                dom->ns->href ? (const char *)dom->ns->href : "");
+                xmlFreeDoc(doc);
+                return r;
+        }
+        if (!dom || !is_el(dom, "domain")) {
                 r = vhc_err_set(e, -EINVAL, name, dom ? line0 + (unsigned)xmlGetLineNo(dom) : 0,
                                 "not a libvirt domain: the root element is <%s>, not <domain>",
                                 dom ? (const char *)dom->name : "");
@@ -2084,14 +2199,6 @@ static bool take_boot_order(struct builder *b, xmlNodePtr from, xmlNodePtr to) {
         return true;
 }
 
-static unsigned count_lines(const char *s, size_t n) {
-        unsigned lines = 0;
-
-        for (size_t i = 0; i < n; i++)
-                lines += s[i] == '\n';
-        return lines;
-}
-
 /* One domain of the input: [from, to) holds it with what stands before it
  * (an XML declaration, comments); libxml2 sees it at its line in the input. */
 static int parse_piece(const char *xml, size_t from, size_t to, const char *name, xmlDocPtr *ret_doc,
@@ -2121,6 +2228,9 @@ int vhc_domxml_patch(const char *xml, size_t len, const char *name, const struct
         size_t n, from, before;
         int r;
 
+        r = check_edits(ed, e);
+        if (r < 0)
+                return r;
         if (!res)
                 res = &local;
         n = find_roots(xml, len, spans, MAX_DOCS);
@@ -2177,6 +2287,75 @@ out:
         xmlFreeDoc(first);
         xmlFreeDoc(doc);
         return r;
+}
+
+/* ---- what libvirt takes ------------------------------------------------------ */
+
+bool vhc_domxml_string_ok(const char *s) {
+        const unsigned char *p = (const unsigned char *)s;
+
+        if (!s)
+                return false;
+        while (*p) {
+                uint32_t cp;
+                size_t n;
+
+                if (*p < 0x80) {
+                        if (*p < 0x20 || *p == 0x7f)
+                                return false;
+                        p++;
+                        continue;
+                }
+                if ((*p & 0xe0) == 0xc0) {
+                        n = 1;
+                        cp = *p & 0x1f;
+                } else if ((*p & 0xf0) == 0xe0) {
+                        n = 2;
+                        cp = *p & 0x0f;
+                } else if ((*p & 0xf8) == 0xf0) {
+                        n = 3;
+                        cp = *p & 0x07;
+                } else
+                        return false;
+                for (size_t i = 1; i <= n; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (p[i] & 0x3f);
+                }
+                if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+                    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f) ||
+                    cp == 0xfffe || cp == 0xffff)
+                        return false;
+                p += n + 1;
+        }
+        return true;
+}
+
+bool vhc_domxml_listen_ok(const char *s) {
+        unsigned char addr[16];
+
+        if (!s || !s[0])
+                return false;
+        if (strchr(s, ':'))
+                return inet_pton(AF_INET6, s, addr) == 1;
+        return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == strlen(s);
+}
+
+/* What reaches the XML from outside the tree: libvirt's schema must take it. */
+static int check_edits(const struct vhc_domxml_edits *ed, struct vhc_err *e) {
+        for (char *const *p = ed->evdevs; p && *p; p++)
+                if (**p != '/' || !vhc_domxml_string_ok(*p))
+                        return vhc_err_set(e, -EINVAL, NULL, 0,
+                                           "an input device path is not absolute UTF-8 on one line");
+        for (size_t i = 0; i < ed->n_roms; i++)
+                if (!ed->roms[i].file || ed->roms[i].file[0] != '/' ||
+                    !vhc_domxml_string_ok(ed->roms[i].file))
+                        return vhc_err_set(e, -EINVAL, NULL, 0,
+                                           "a ROM file path is not absolute UTF-8 on one line");
+        if (ed->audio_dir && (ed->audio_dir[0] != '/' || !vhc_domxml_string_ok(ed->audio_dir)))
+                return vhc_err_set(e, -EINVAL, NULL, 0,
+                                   "the runtime directory for sound is not absolute UTF-8 on one line");
+        return 0;
 }
 
 /* ---- libvirt ---------------------------------------------------------------- */

@@ -33,6 +33,7 @@ const char *vhc_guest_os_to_string(enum vhc_guest_os os);
 /* What the domain XML relies on, by the libvirt release that brought it. */
 #define VHC_LIBVIRT_FIRMWARE_FEATURES                                                                       \
         VHC_LIBVIRT_VERSION(7, 2, 0)                          /* <os firmware='efi'><firmware><feature> */
+#define VHC_LIBVIRT_FWCFG VHC_LIBVIRT_VERSION(6, 5, 0)        /* <sysinfo type='fwcfg'> */
 #define VHC_LIBVIRT_AUDIO VHC_LIBVIRT_VERSION(7, 2, 0)        /* <audio> backends */
 #define VHC_LIBVIRT_QEMU_JSON VHC_LIBVIRT_VERSION(7, 9, 0)    /* QEMU JSON -device/-object */
 #define VHC_LIBVIRT_HYPERV_AVIC VHC_LIBVIRT_VERSION(8, 10, 0) /* <hyperv><avic> */
@@ -63,6 +64,13 @@ enum vhc_audio {
         VHC_AUDIO_KEEP,       /* patch: leave the domain's audio as it is */
 };
 
+/* A ROM file for a passed function (<rom file=...> in its hostdev): what the
+ * guest's firmware runs instead of the card's own ROM. */
+struct vhc_guest_rom {
+        struct vhc_guest_hostdev dev; /* one of edits.hostdevs */
+        const char *file;             /* absolute, as the machine sees it */
+};
+
 /* Looking Glass: the IVSHMEM device its host application writes the frames to. */
 struct vhc_looking_glass {
         unsigned size_mib;  /* 0: no Looking Glass; else a power of two (vhc_looking_glass_size_mib) */
@@ -88,6 +96,11 @@ struct vhc_domxml_edits {
         enum vhc_audio audio;
         const char *audio_dir; /* the user's runtime directory (/run/user/1000) for PulseAudio, PipeWire */
         struct vhc_looking_glass lg;
+        /* > 0: OVMF's 64-bit PCI MMIO window in MiB, opt/ovmf/X-PciMmio64Mb in
+         * <sysinfo type="fwcfg"> (a larger value the domain has stays) */
+        uint64_t mmio64_mib;
+        const struct vhc_guest_rom *roms; /* <rom file=...> for these hostdevs */
+        size_t n_roms;
 };
 
 /* What the edits did, for the notes of the caller. */
@@ -143,6 +156,15 @@ int vhc_domxml_patch(const char *xml, size_t len, const char *name, const struct
  * is not a domain or has no <memory> size. */
 int vhc_domxml_memory(const char *xml, size_t len, const char *name, uint64_t *ret_bytes, char **ret_domain,
                       struct vhc_err *e);
+
+/* Whether s can stand in a domain's XML as libvirt takes it: valid UTF-8
+ * (no overlong form, surrogate or code point past U+10FFFF) without control
+ * characters (C0, DEL, C1): another C0 control is not well-formed XML, and a
+ * newline in a path or name fails libvirt's schema. */
+bool vhc_domxml_string_ok(const char *s);
+/* An address libvirt's schema takes for <listen address=...>: IPv4, IPv6 or
+ * a DNS name ([A-Za-z0-9.-]+). */
+bool vhc_domxml_listen_ok(const char *s);
 
 /* Looking Glass's documented size of the shared memory for frames of
  * width x height at 4 bytes a pixel (SDR): two frames, plus 10 MiB, rounded up

@@ -279,7 +279,7 @@ static int plan_generated(struct vhc_txn *t, enum vhc_path p, const char *conten
 
 /* The drivers that could claim an isolated device before vfio-pci: what its
  * modalias resolves to, and what holds it now. */
-static int claiming_drivers(struct vhc_txn *t, const struct vhc_plan *plan, char ***ret) {
+static int claiming_drivers(struct vhc_txn *t, const struct vhc_plan *plan, char ***ret, struct vhc_err *e) {
         _cleanup_(vhc_kmod_freep) struct vhc_kmod *k = NULL;
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
         struct vhc_err ke = {};
@@ -301,6 +301,17 @@ static int claiming_drivers(struct vhc_txn *t, const struct vhc_plan *plan, char
 
                 if (plan->entries[i].action != VHC_ACTION_ISOLATE)
                         continue;
+                /* Its name goes into a modprobe.d line: a link that names no
+                 * module (a sysfs that is not the kernel's) is no driver to
+                 * load vfio-pci before. */
+                if (d->driver && !vhc_render_module_name_ok(d->driver))
+                        return vhc_err_set(e, -EINVAL, NULL, 0,
+                                           "%s: its driver link (%s/%s/driver) names '%s', which is no "
+                                           "kernel module name (letters, digits, '_', '-') and cannot go "
+                                           "into %s: check that %s is the kernel's sysfs",
+                                           d->address, vhc_path_abs(VHC_PATH_SYS_PCI_DEVICES), d->address,
+                                           d->driver, vhc_path_abs(VHC_PATH_MODPROBE_CONF),
+                                           vhc_path_abs(VHC_PATH_SYS_PCI_DEVICES));
                 if (d->driver && !streq(d->driver, "vfio-pci") && !strv_contains(l, d->driver) &&
                     strv_push_dup(&l, d->driver) < 0)
                         return -ENOMEM;
@@ -353,7 +364,7 @@ static int plan_dropins(struct vhc_txn *t, const struct vhc_config *c, struct vh
                 return r;
         if (plan->note && (r = warn(t, "%s", plan->note)) < 0)
                 return r;
-        r = claiming_drivers(t, plan, &drivers);
+        r = claiming_drivers(t, plan, &drivers, e);
         if (r < 0)
                 return r;
         r = memlock_bytes(t, c, &memlock, e);

@@ -134,11 +134,15 @@ int vhc_render_udev_rule(const struct vhc_plan *p, char **ret) {
 }
 
 /* A module name as modprobe compares it: '-' and '_' are the same. */
+bool vhc_render_module_name_ok(const char *name) {
+        return name && name[0] &&
+               strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == strlen(name);
+}
+
 static int normalize_module(const char *name, char **ret) {
         char *s;
 
-        if (!name[0] ||
-            strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(name))
+        if (!vhc_render_module_name_ok(name))
                 return -EINVAL;
         s = strdup(name);
         if (!s)

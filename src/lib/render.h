@@ -21,6 +21,8 @@ int vhc_render_udev_rule(const struct vhc_plan *p, char **ret);
  * modules themselves are left out. -EINVAL for a name that is not a module
  * name. drivers NULL or empty: *ret NULL. */
 int vhc_render_modprobe(char *const *drivers, char **ret);
+/* Whether name can stand in a modprobe.d line: [A-Za-z0-9_-]+. */
+bool vhc_render_module_name_ok(const char *name);
 /* dracut.conf.d: force_drivers vfio, vfio_iommu_type1, vfio_pci; install_items the udev rule.
  * -EINVAL unless udev_rule_abs is absolute and free of spaces and shell characters. */
 int vhc_render_dracut(const struct vhc_plan *p, const char *udev_rule_abs, char **ret);

@@ -89,4 +89,11 @@ expect_error "--dry-run with status" 2 "--dry-run does not go with 'status'" "$r
 expect_error "a missing option argument" 2 "needs an argument" "$r" "$VHC" apply --root
 expect_error "a missing --root" 1 "--root /nonexistent" "$r" "$VHC" --root /nonexistent apply
 
+
+# Issue 16, item 12: a driver link whose name is no module name (shell
+# characters) names the device and what to check, not "Invalid argument".
+r=$(make_root $m); d=$r/sys/bus/pci/devices/0000:01:00.0
+mkdir -p "$r/sys/bus/pci/drivers/nv;touch x"
+ln -sfn "../../../../bus/pci/drivers/nv;touch x" "$(realpath "$d")/driver"
+expect_error "driver link with shell characters" 1 "^virt-host-config: 0000:01:00.0: its driver link \(/sys/bus/pci/devices/0000:01:00.0/driver\) names 'nv;touch x', which is no kernel module name .*: check that /sys/bus/pci/devices is the kernel's sysfs$" "$r" "$VHC" --root "$r" apply
 finish

@@ -139,9 +139,9 @@ bash_cases() {
     expect "virt-guest-xml --root $M p" patch
     expect "virt-guest-xml --name g p"
     expect "virt-guest-xml patch --" --audio --config --diff --help --hostdev --hugepages --input \
-        --looking-glass --no-nvidia --nvidia --pin --root --version
+        --looking-glass --no-nvidia --nvidia --pin --rom --root --version
     expect "virt-guest-xml patch --pin auto --nvidia --" --audio --config --diff --help --hostdev --hugepages \
-        --input --looking-glass --root --version
+        --input --looking-glass --rom --root --version
     expect "virt-guest-xml --audio " auto pipewire pulseaudio spice
     expect "virt-guest-xml patch --audio k" keep
     expect "virt-guest-xml --looking-glass=2" 2560x1440
@@ -279,7 +279,7 @@ virt-guest-xml --pin auto pa|virt-guest-xml --pin auto patch "
     tty_check bash "PS1='P> '; bind -x '\"\\C-t\": printf \"<<[%s]>>\" \"\$READLINE_LINE\"'; . completion/virt-host-config; . completion/virt-guest-xml" <<< "$cases"
     if command -v zsh > /dev/null; then
         tty_check zsh "PS1='P> '; fpath=(\$PWD/completion \$fpath); autoload -U compinit; compinit -u -D; show() { print -rn -- \"<<[\$BUFFER]>>\" }; zle -N show; bindkey '^T' show; bindkey '^U' kill-whole-line" <<< "$cases
-virt-guest-xml patch --r|virt-guest-xml patch --root="
+virt-guest-xml patch --roo|virt-guest-xml patch --root="
     else
         echo "skip: no zsh"
     fi

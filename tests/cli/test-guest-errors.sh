@@ -104,6 +104,30 @@ ROOT=$(mkroot single tests/machines/single-gpu $FW)
 expect auto-nothing 1 "virt-guest-xml: --hostdev auto: virt-host-config isolates no device on this machine*" \
     -- --root "$ROOT" --name g --memory 8G --vcpus 4 --hostdev auto
 
+# --rom: only a ROM with an EFI x86-64 image, at its first byte, for a
+# device the guest gets (issue 13).
+ROOT=$(mkroot rx580 tests/machines/rx580-polaris $FW)
+A=(--root "$ROOT" --name g --memory 8G --vcpus 4)
+mkdir -p "$ROOT/roms"
+cp "$ROOT/sys/bus/pci/devices/0000:01:00.0/rom" "$ROOT/roms/x86-only.rom"
+printf 'NVGI header of a dump tool\n' > "$ROOT/roms/dump.rom"
+cat "$ROOT/sys/bus/pci/devices/0000:01:00.0/rom" >> "$ROOT/roms/dump.rom"
+printf 'not a rom\n' > "$ROOT/roms/text.rom"
+expect rom-no-efi 1 "virt-guest-xml: --rom /roms/x86-only.rom: /roms/x86-only.rom holds no EFI x86-64 image (its images: x86), so OVMF shows nothing with it either: give a ROM with a UEFI (GOP) image" \
+    -- "${A[@]}" --hostdev auto --rom /roms/x86-only.rom
+expect rom-header 1 "virt-guest-xml: --rom 01:00.0=/roms/dump.rom: in /roms/dump.rom the option ROM starts at byte 27, after a header QEMU does not skip: cut it off first (dd if=/roms/dump.rom of=NEW.rom bs=27 skip=1), then give NEW.rom" \
+    -- "${A[@]}" --hostdev auto --rom 01:00.0=/roms/dump.rom
+expect rom-not-rom 1 "virt-guest-xml: --rom /roms/text.rom: /roms/text.rom is not a PCI option ROM*" \
+    -- "${A[@]}" --hostdev auto --rom /roms/text.rom
+expect rom-missing 1 "virt-guest-xml: --rom /roms/none.rom: /roms/none.rom: No such file or directory" \
+    -- "${A[@]}" --hostdev auto --rom /roms/none.rom
+expect rom-not-passed 1 "virt-guest-xml: --rom 00:02.0=/roms/x86-only.rom: 0000:00:02.0 is not a device this guest gets: give it with --hostdev too" \
+    -- "${A[@]}" --hostdev auto --rom 00:02.0=/roms/x86-only.rom
+expect rom-without-hostdev 2 "virt-guest-xml: --rom goes with --hostdev: the ROM is for a device the guest gets (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --rom /roms/x86-only.rom
+expect rom-bad-address 2 "virt-guest-xml: --rom gpu=/roms/x86-only.rom: give FILE or ADDR=FILE, ADDR a PCI address like 0000:01:00.0 (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --hostdev auto --rom gpu=/roms/x86-only.rom
+
 printf '<domain>\n  <name>x</name>\n  <devices>\n</domain>\n' > "$T/broken.xml"
 expect patch-malformed 1 "virt-guest-xml: <stdin>:4: not well-formed XML: Opening and ending tag mismatch: devices line 3 and domain" \
     --stdin "$T/broken.xml" -- patch --nvidia
@@ -112,6 +136,56 @@ expect patch-not-domain 1 "virt-guest-xml: <stdin>:1: not a libvirt domain: the 
     --stdin "$T/net.xml" -- patch --nvidia
 expect patch-empty 1 "virt-guest-xml: <stdin>: no input: give a domain's XML on stdin (virsh dumpxml NAME | virt-guest-xml patch ...)" \
     -- patch --nvidia
+
+# Issue 16, item 12: a namespaced root says its namespace.
+printf '<domain xmlns="http://example.com/not-libvirt" type="kvm">\n  <name>x</name>\n</domain>\n' > "$T/ns.xml"
+expect patch-namespaced 1 "virt-guest-xml: <stdin>:1: not a libvirt domain: the root element <domain> is in the namespace 'http://example.com/not-libvirt'; libvirt's <domain> is in none" \
+    --stdin "$T/ns.xml" -- patch --no-nvidia
+
+# Issue 16, item 13: a DOCTYPE is refused, its entities neither read nor
+# passed on; with or without an internal subset, after the declaration too.
+printf '<?xml version="1.0"?>\n<!DOCTYPE domain [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<domain type="kvm">\n  <name>&x;</name>\n  <vcpu>2</vcpu>\n  <devices/>\n</domain>\n' > "$T/xxe.xml"
+expect patch-doctype-entity 1 "virt-guest-xml: <stdin>:2: the input has a DOCTYPE, which libvirt's domain XML never has: remove it (virsh dumpxml writes none)" \
+    --stdin "$T/xxe.xml" -- patch --no-nvidia
+printf '<!DOCTYPE domain>\n<domain type="kvm"><name>x</name><vcpu>2</vcpu><devices/></domain>\n' > "$T/doctype.xml"
+expect patch-doctype 1 "virt-guest-xml: <stdin>:1: the input has a DOCTYPE, which libvirt's domain XML never has: remove it (virsh dumpxml writes none)" \
+    --stdin "$T/doctype.xml" -- patch --no-nvidia
+
+# Issue 16, item 13: what libvirt would refuse is refused, in one line, with
+# nothing written: text that is not UTF-8, a control character in a path,
+# a SPICE address that is no address.
+ROOT=$(mkroot args tests/cpu/ryzen9-5950x $FW)
+mkdir -p "$ROOT/iso"
+: > "$ROOT/iso/win.iso"
+: > "$ROOT/iso/nl
+.iso"
+A=(--root "$ROOT" --memory 8G --vcpus 4 --os linux)
+expect name-not-utf8 2 "virt-guest-xml: --name caf\\xe9: is not valid UTF-8, which libvirt's XML must be (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --name $'caf\xe9'
+expect cdrom-not-utf8 2 "virt-guest-xml: --cdrom /iso/\\xff.iso: is not valid UTF-8, which libvirt's XML must be (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --name g --cdrom $'/iso/\xff.iso'
+expect cdrom-newline 2 "virt-guest-xml: --cdrom /iso/nl\\x0a.iso: has a control character (a newline, a tab...), which libvirt does not take (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --name g --cdrom $'/iso/nl\n.iso'
+expect disk-control 2 "virt-guest-xml: --disk /srv/a\\x01b,size=10: has a control character (a newline, a tab...), which libvirt does not take (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --name g --disk $'/srv/a\x01b,size=10'
+expect name-overlong-utf8 2 "virt-guest-xml: --name \\xc0\\xaf: is not valid UTF-8, which libvirt's XML must be (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --name $'\xc0\xaf'
+expect spice-listen-junk 2 "virt-guest-xml: --spice-listen 0.0.0.0:5900: give an IPv4 or IPv6 address (127.0.0.1, 0.0.0.0, ::1) or a host name (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --name g --spice-listen 0.0.0.0:5900
+expect spice-listen-space 2 "virt-guest-xml: --spice-listen my host: give an IPv4 or IPv6 address (127.0.0.1, 0.0.0.0, ::1) or a host name (see 'virt-guest-xml --help')" \
+    -- "${A[@]}" --name g --spice-listen 'my host'
+# What libvirt takes still goes: UTF-8 names and paths, IPv6, host names.
+: > "$ROOT/iso/café.iso"
+for listen in ::1 fe80::1 spice.example.org 192.168.1.10; do
+    rc=0
+    "$VGX" "${A[@]}" --name 'gäst' --cdrom '/iso/café.iso' --spice-listen "$listen" > "$T/out" 2>/dev/null || rc=$?
+    if [ $rc = 0 ] && check_xml "$T/out"; then echo "ok listen-$listen"; else echo "FAIL listen-$listen: exit $rc"; fails=$((fails + 1)); fi
+done
+# A runtime directory libvirt would refuse is not taken for the sound.
+rc=0
+XDG_RUNTIME_DIR=$'/run/user/1000\n' "$VGX" "${A[@]}" --name g --audio pulseaudio > "$T/out" 2>/dev/null || rc=$?
+if [ $rc = 0 ] && check_xml "$T/out" && grep -q "serverName=\"/run/user/$(id -u)/pulse/native\"" "$T/out"; then
+    echo "ok runtime-dir-newline"; else echo "FAIL runtime-dir-newline: exit $rc"; fails=$((fails + 1)); fi
 
 # A full stdout is an error too, and nothing half-written counts as success.
 rc=0

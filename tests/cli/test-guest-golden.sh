@@ -96,6 +96,22 @@ printf 'QFI\373' > "$r/srv/images/fedora.qcow2"
 run_case linux "$r" --name fedora --os linux --memory 4096 --vcpus 2 --disk /srv/images/fedora.qcow2 \
     --disk /srv/images/fedora.raw --spice-listen 0.0.0.0
 
+# Resizable BAR (issue 13): the RTX 4090's 32 GiB BAR 1 needs a 64 GiB 64-bit
+# MMIO window, set through fw_cfg; an RX 580 without a UEFI image in its ROM
+# gets one from a file (an x86 + EFI x86-64 ROM built as mkmachine builds them).
+r=$(mkroot rebar tests/machines/rtx4090-rebar $FW)
+run_case rtx4090-rebar "$r" --name rebar --memory 16G --vcpus 8 --hostdev auto
+r=$(mkroot rx580 tests/machines/rx580-polaris $FW)
+mkdir -p "$r/usr/share/vgabios"
+python3 - "$TOP/scripts/mkmachine" "$r/usr/share/vgabios/rx580-uefi.rom" <<'EOPY'
+import importlib.machinery, sys, types
+mk = importlib.machinery.SourceFileLoader("mkmachine", sys.argv[1]).load_module()
+card = types.SimpleNamespace(vendor=0x1002, device=0x67DF, cls=0x030000, rom=["x86", "efi"])
+open(sys.argv[2], "wb").write(mk.rom_bytes(card))
+EOPY
+run_case rx580-rom "$r" --name polaris --memory 16G --vcpus 8 --hostdev auto \
+    --rom /usr/share/vgabios/rx580-uefi.rom
+
 # patch_case NAME ROOT INPUT ARGS...: patch INPUT, then its output once more,
 # which must not change a byte; validated, defined and compared.
 patch_case() {
@@ -123,6 +139,33 @@ r=$(mkroot patchcd tests/machines/intel-nvidia)
 patch_case patch-virt-install-cdrom "$r" "$GOLDEN/virt-install/seed-win10-cdrom.xml"
 grep -q 'the input holds 2 domains' "$T/patch-virt-install-cdrom.err" ||
     { echo "FAIL patch-virt-install-cdrom: no note on the two domains"; fails=$((fails + 1)); }
+# patch sets the window as create does, and that is its only edit: create's
+# output without it comes back byte for byte.
+r=$(mkroot patchrebar tests/machines/rtx4090-rebar $FW)
+sed '/<sysinfo type="fwcfg">/,/<\/sysinfo>/d' "$GOLDEN/rtx4090-rebar.xml" > "$T/rebar-in.xml"
+if grep -q fwcfg "$T/rebar-in.xml" || cmp -s "$T/rebar-in.xml" "$GOLDEN/rtx4090-rebar.xml"; then
+    echo "FAIL patch-rebar: the input still has its sysinfo"; fails=$((fails + 1))
+elif "$VGX" patch --root "$r" --hostdev auto < "$T/rebar-in.xml" > "$T/rebar-out.xml" 2>/dev/null &&
+    diff -u "$GOLDEN/rtx4090-rebar.xml" "$T/rebar-out.xml"; then
+    echo "ok patch-rebar"
+else
+    echo "FAIL patch-rebar: patch did not give create's output"; fails=$((fails + 1))
+fi
+# A larger window the domain sets already stays; a smaller one is raised.
+sed 's|>65536</entry>|>262144</entry>|' "$GOLDEN/rtx4090-rebar.xml" > "$T/rebar-big.xml"
+sed 's|>65536</entry>|>1024</entry>|' "$GOLDEN/rtx4090-rebar.xml" > "$T/rebar-small.xml"
+if "$VGX" patch --root "$r" --hostdev auto < "$T/rebar-big.xml" 2>/dev/null | cmp -s - "$T/rebar-big.xml" &&
+    "$VGX" patch --root "$r" --hostdev auto < "$T/rebar-small.xml" 2>/dev/null | cmp -s - "$GOLDEN/rtx4090-rebar.xml"; then
+    echo "ok patch-rebar-existing"
+else
+    echo "FAIL patch-rebar-existing"; fails=$((fails + 1))
+fi
+# No window for cards within OVMF's default (the GTX 1080's 288 MiB).
+if grep -q 'fwcfg\|X-PciMmio64Mb' "$GOLDEN/seed-recipe.xml" "$GOLDEN/nvidia-passthrough.xml"; then
+    echo "FAIL mmio64-not-needed: a window for a card that does not need one"; fails=$((fails + 1))
+else
+    echo "ok mmio64-not-needed"
+fi
 # patch --diff on libvirt's own format (virsh dumpxml): only the edits.
 "$VGX" patch --root "$r" --diff < "$GOLDEN/virt-install/seed-win10-dumpxml.xml" > "$T/dumpxml.diff" 2>/dev/null
 if [ "${REGENERATE:-0}" = 1 ]; then

@@ -110,6 +110,21 @@ virt-guest-xml: note: Looking Glass: 2560x1440 needs 64 MiB on /dev/shm/looking-
 virt-guest-xml: note: --looking-glass without --hostdev: the guest has no emulated display, and Looking Glass shows only what a graphics card (or its indirect display driver) draws
 EOT
 
+# Resizable BAR (issue 13): the window is set, with a note; a libvirt
+# older than 6.5 has no fwcfg sysinfo, and a warning says what to do instead.
+r=$(mkroot rebar tests/machines/rtx4090-rebar $FW $PARTS/swtpm)
+notes rebar-window "$r" -- --name g --memory 8G --vcpus 4 --hostdev auto <<'EOT'
+virt-guest-xml: note: the passed devices' 64-bit BARs take more than the 32 GiB 64-bit MMIO window OVMF gives by default: the guest sets it to 64 GiB (opt/ovmf/X-PciMmio64Mb=65536)
+EOT
+grep -q '<entry name="opt/ovmf/X-PciMmio64Mb">65536</entry>' "$T/out" && ! grep -q '<smbios' "$T/out" ||
+    { echo "FAIL rebar-window: no fwcfg entry, or an <smbios> that would stop the guest"; fails=$((fails + 1)); }
+r=$(mkroot rebarold tests/machines/rtx4090-rebar $FW $PARTS/swtpm $PARTS/libvirt-6.0)
+notes rebar-old-libvirt "$r" -- --name g --memory 8G --vcpus 4 --hostdev auto <<'EOT'
+virt-guest-xml: warning: the passed devices' 64-bit BARs need a 64 GiB 64-bit MMIO window, more than the 32 GiB OVMF gives by default, and libvirt 6.0.0 cannot set it (<sysinfo type="fwcfg"> came with 6.5): turn Resizable BAR off in the host's firmware, or update libvirt
+virt-guest-xml: note: libvirt 6.0.0 is older than 7.2 and cannot pick firmware by its features: the guest names /usr/share/edk2/ovmf/OVMF_CODE.fd
+EOT
+grep -q fwcfg "$T/out" && { echo "FAIL rebar-old-libvirt: fwcfg for libvirt 6.0"; fails=$((fails + 1)); }
+
 # kvmfr installed for the running kernel (DKMS) but not loaded yet: still
 # kvmfr. The machine: intel-nvidia's description with the module, by mkmachine.
 printf 'include %s/tests/machines/intel-nvidia.machine\nmodule kvmfr extra/kvmfr.ko.xz\n' "$TOP" > "$T/kvmfr.machine"

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* virt-guest-xml patch on arbitrary bytes: the first byte chooses the edits
- * (CPU vendor, NVIDIA, huge pages, sound, Looking Glass, a GPU to add), the
+ * (CPU vendor, NVIDIA, huge pages, sound, Looking Glass, a GPU to add with
+ * its ROM file and the 64-bit MMIO window it needs), the
  * rest is the input. What patches must patch again to the same bytes (the
  * documented idempotence), and an input with one domain that patch writes
  * must come out once, whole. The Looking Glass resolution and libvirt
- * version parsers get the same bytes. abort() on a violation. */
+ * version parsers, and the text and listen address checks, get the same
+ * bytes. abort() on a violation. */
 #include <stdint.h>
 
 #include "domxml.h"
 
 static const struct vhc_guest_hostdev gpu[] = {{0, 1, 0, 0}, {0, 1, 0, 1}};
+static const struct vhc_guest_rom rom = {{0, 1, 0, 0}, "/usr/share/vgabios/gpu.rom"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,6 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (k & 128) {
                 ed.hostdevs = gpu;
                 ed.n_hostdevs = 2;
+                ed.roms = &rom;
+                ed.n_roms = 1;
+                ed.mmio64_mib = 65536;
         }
 
         text = strndup((const char *)data + 1, size - 1);
@@ -43,6 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         (void)vhc_looking_glass_parse_resolution(text, &w, &h);
         (void)vhc_libvirt_version_parse(text, &v);
+        (void)vhc_domxml_string_ok(text);
+        (void)vhc_domxml_listen_ok(text);
 
         if (vhc_domxml_patch((const char *)data + 1, size - 1, "<fuzz>", &ed, &out, &out_len, &res, &e) ==
             0) {

@@ -491,6 +491,95 @@ static void test_patch_replaces(void **state) {
         hasnt(out, "match=");
 }
 
+/* Issue 13: OVMF's 64-bit MMIO window through fw_cfg, without <smbios>, and a
+ * ROM file in the hostdev's <rom>; a larger window the domain has stays. */
+static void test_patch_mmio64_rom(void **state) {
+        static const struct vhc_guest_hostdev gpu[] = {{0, 1, 0, 0}, {0, 1, 0, 1}};
+        static const struct vhc_guest_rom rom = {{0, 1, 0, 0}, "/usr/share/vgabios/gpu.rom"};
+        struct vhc_domxml_edits ed = {.nvidia = 0,
+                                      .audio = VHC_AUDIO_KEEP,
+                                      .hostdevs = gpu,
+                                      .n_hostdevs = 2,
+                                      .mmio64_mib = 65536,
+                                      .roms = &rom,
+                                      .n_roms = 1};
+        static const char in[] =
+                "<domain type='kvm'><name>x</name><vcpu>2</vcpu>"
+                "<sysinfo type='smbios'><bios><entry name='vendor'>v</entry></bios></sysinfo>"
+                "<os><type>hvm</type></os><devices/></domain>";
+        _cleanup_free_ char *out = patch(in, &ed), *again = patch(out, &ed), *big = NULL, *kept = NULL;
+        char *at;
+
+        assert_string_equal(out, again);
+        before(out, "<sysinfo type='smbios'>",
+               "<sysinfo type='fwcfg'>\n    <entry "
+               "name='opt/ovmf/X-PciMmio64Mb'>65536</entry>\n  </sysinfo>\n  <os>");
+        hasnt(out, "<smbios");
+        has(out, "</source>\n      <rom file='/usr/share/vgabios/gpu.rom'/>\n      <address type='pci'");
+        /* Only function 0 has the file. */
+        at = strstr(out, "<rom ");
+        assert_non_null(at);
+        assert_null(strstr(at + 1, "<rom "));
+
+        big = strdup(out);
+        assert_non_null(big);
+        at = strstr(big, ">65536<");
+        assert_non_null(at);
+        memcpy(at, ">99999<", 7);
+        kept = patch(big, &ed);
+        assert_string_equal(kept, big);
+}
+
+/* What libvirt takes as text and as a listen address (issue 16, item 13). */
+static void test_strings(void **state) {
+        assert_true(vhc_domxml_string_ok(""));
+        assert_true(vhc_domxml_string_ok(
+                "/var/lib/libvirt/images/caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80.iso"));
+        assert_false(vhc_domxml_string_ok("caf\xe9"));          /* Latin-1 */
+        assert_false(vhc_domxml_string_ok("\xc0\xaf"));         /* overlong '/' */
+        assert_false(vhc_domxml_string_ok("\xed\xa0\x80"));     /* a surrogate */
+        assert_false(vhc_domxml_string_ok("\xf4\x90\x80\x80")); /* past U+10FFFF */
+        assert_false(vhc_domxml_string_ok("\xe2\x82"));         /* cut short */
+        assert_false(vhc_domxml_string_ok("\xef\xbf\xbe"));     /* U+FFFE */
+        assert_false(vhc_domxml_string_ok("\xc2\x85"));         /* C1 NEL */
+        assert_false(vhc_domxml_string_ok("a\nb"));
+        assert_false(vhc_domxml_string_ok("a\tb"));
+        assert_false(vhc_domxml_string_ok("a\x7f"));
+        assert_false(vhc_domxml_string_ok(NULL));
+
+        assert_true(vhc_domxml_listen_ok("127.0.0.1"));
+        assert_true(vhc_domxml_listen_ok("0.0.0.0"));
+        assert_true(vhc_domxml_listen_ok("::"));
+        assert_true(vhc_domxml_listen_ok("fe80::1"));
+        assert_true(vhc_domxml_listen_ok("::ffff:192.0.2.1"));
+        assert_true(vhc_domxml_listen_ok("spice.example.org"));
+        assert_false(vhc_domxml_listen_ok(""));
+        assert_false(vhc_domxml_listen_ok("0.0.0.0:5900"));
+        assert_false(vhc_domxml_listen_ok("fe80::1%eth0"));
+        assert_false(vhc_domxml_listen_ok("my host"));
+        assert_false(vhc_domxml_listen_ok("a_b"));
+}
+
+/* The library refuses what the CLI would, for callers that skip it. */
+static void test_render_refuses(void **state) {
+        static const struct vhc_guest_disk nl = {.path = "/srv/a\nb.qcow2", .qcow2 = true};
+        struct vhc_guest g = {.name = "g", .memory_kib = 1 << 20, .vcpus = 1, .os = VHC_GUEST_LINUX};
+        struct vhc_err e = {};
+        char *out = NULL;
+        size_t len = 0;
+
+        g.name = "caf\xe9";
+        assert_int_equal(vhc_domxml_render(&g, &out, &len, NULL, &e), -EINVAL);
+        g.name = "g";
+        g.spice_listen = "0.0.0.0:5900";
+        assert_int_equal(vhc_domxml_render(&g, &out, &len, NULL, &e), -EINVAL);
+        g.spice_listen = NULL;
+        g.disks = &nl;
+        g.n_disks = 1;
+        assert_int_equal(vhc_domxml_render(&g, &out, &len, NULL, &e), -EINVAL);
+        assert_null(out);
+}
+
 static void test_patch_errors(void **state) {
         _cleanup_(vhc_topology_freep) struct vhc_topology *t = topo_5950x();
         struct vhc_domxml_edits pin = {.pin = t}, none = {};
@@ -512,9 +601,14 @@ static void test_patch_errors(void **state) {
         patch_fails("<domain><name>x</name><vcpu>many</vcpu></domain>", &pin, -EINVAL,
                     "<vcpu>many</vcpu> is not a vCPU count");
         patch_fails("<domain><name>x</name><vcpu>32</vcpu></domain>", &pin, -EINVAL, "at most 30 vCPUs");
-        /* No entity expansion and no network: an external entity stays unread. */
-        patch_fails("<!DOCTYPE d [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><domain>&x;</domain>", &pin,
-                    -EINVAL, "no <vcpu> element");
+        /* A DOCTYPE is refused (issue 16, item 13): its external entity is
+         * neither read nor passed on. */
+        patch_fails("<!DOCTYPE d [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><domain>&x;</domain>", &none,
+                    -EINVAL, "<stdin>:1: the input has a DOCTYPE");
+        patch_fails("<?xml version='1.0'?>\n\n<!DOCTYPE domain>\n<domain><name>x</name></domain>", &none,
+                    -EINVAL, "<stdin>:3: the input has a DOCTYPE");
+        patch_fails("<domain xmlns='urn:x'><name>x</name></domain>", &none, -EINVAL,
+                    "the root element <domain> is in the namespace 'urn:x'");
 }
 
 /* A domain as libvirt keeps it (/etc/libvirt/qemu/NAME.xml: its warning
@@ -898,6 +992,9 @@ int main(void) {
                 cmocka_unit_test(test_patch_all),
                 cmocka_unit_test(test_patch_defaults),
                 cmocka_unit_test(test_patch_replaces),
+                cmocka_unit_test(test_patch_mmio64_rom),
+                cmocka_unit_test(test_strings),
+                cmocka_unit_test(test_render_refuses),
                 cmocka_unit_test(test_patch_errors),
                 cmocka_unit_test(test_patch_bytes),
                 cmocka_unit_test(test_patch_mixed_quotes),
