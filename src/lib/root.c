@@ -77,6 +77,10 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_USR_LIB64] = "/usr/lib64",
         [VHC_PATH_USR_LIB] = "/usr/lib",
         [VHC_PATH_LIBVIRT_DIR] = "/etc/libvirt",
+        [VHC_PATH_MACHINE_ID] = "/etc/machine-id",
+        [VHC_PATH_KERNEL_ENTRY_TOKEN] = "/etc/kernel/entry-token",
+        [VHC_PATH_KERNEL_INSTALL_D] = "/etc/kernel/install.d",
+        [VHC_PATH_KERNEL_INSTALL_D_USR] = "/usr/lib/kernel/install.d",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was

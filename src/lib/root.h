@@ -74,6 +74,10 @@ enum vhc_path {
         VHC_PATH_USR_LIB64,         /* /usr/lib64 (Fedora's libvirt.so.0.*) */
         VHC_PATH_USR_LIB,           /* /usr/lib (Debian's <triplet>/libvirt.so.0.*, Arch's) */
         VHC_PATH_LIBVIRT_DIR,       /* /etc/libvirt (qemu.conf) */
+        VHC_PATH_MACHINE_ID,        /* /etc/machine-id */
+        VHC_PATH_KERNEL_ENTRY_TOKEN, /* /etc/kernel/entry-token (kernel-install's name for entries) */
+        VHC_PATH_KERNEL_INSTALL_D,  /* /etc/kernel/install.d (kernel-install plugins; masks those of /usr) */
+        VHC_PATH_KERNEL_INSTALL_D_USR, /* /usr/lib/kernel/install.d */
         _VHC_PATH_MAX,
 };
 
