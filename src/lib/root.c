@@ -84,6 +84,10 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_VAR] = "/var",
         [VHC_PATH_BOOTC_DIR] = "/usr/lib/bootc",
         [VHC_PATH_BOOTC_KARGS_D] = "/usr/lib/bootc/kargs.d",
+        [VHC_PATH_MACHINE_ID] = "/etc/machine-id",
+        [VHC_PATH_KERNEL_ENTRY_TOKEN] = "/etc/kernel/entry-token",
+        [VHC_PATH_KERNEL_INSTALL_D] = "/etc/kernel/install.d",
+        [VHC_PATH_KERNEL_INSTALL_D_USR] = "/usr/lib/kernel/install.d",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was

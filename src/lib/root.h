@@ -81,6 +81,10 @@ enum vhc_path {
         VHC_PATH_VAR,               /* /var (read-only in rpm-ostree's scriptlet sandbox) */
         VHC_PATH_BOOTC_DIR,         /* /usr/lib/bootc */
         VHC_PATH_BOOTC_KARGS_D,     /* /usr/lib/bootc/kargs.d (image-mode kernel arguments) */
+        VHC_PATH_MACHINE_ID,        /* /etc/machine-id */
+        VHC_PATH_KERNEL_ENTRY_TOKEN, /* /etc/kernel/entry-token (kernel-install's name for entries) */
+        VHC_PATH_KERNEL_INSTALL_D,  /* /etc/kernel/install.d (kernel-install plugins; masks those of /usr) */
+        VHC_PATH_KERNEL_INSTALL_D_USR, /* /usr/lib/kernel/install.d */
         _VHC_PATH_MAX,
 };
 

@@ -160,20 +160,71 @@ python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["pending_regene
     ok "pending: nothing pending after it ran" || fail "pending: still $(grep -A2 pending_regen "$WORK/st.json")"
 
 # --- systemd-boot: type-1 entries on the ESP, /etc/kernel/cmdline -------------
+# Fedora's shape: dracut's kernel-install plugin builds the entry's initrd, so
+# "kernel-install add" alone rebuilds it; it writes the entry anew from
+# /etc/kernel/cmdline (the stand-in does), and the entry keeps its own bytes.
+SDE=efi/loader/entries/$MID-$KVER.conf
 r=$(boot_root intel-nvidia sdboot)
+sed -i '/^options/s/$/ nvidia-drm.modeset=1/' "$r/$SDE"
 cp -a "$r" "$WORK/orig3"
 snap "$r" > "$WORK/s0"
 "$VHC" --root "$r" apply > "$WORK/out" 2>&1 || { fail "sdboot: apply"; cat "$WORK/out" >&2; }
-with_ours "$WORK/orig3/efi/loader/entries/$MID-$KVER.conf" > "$WORK/want"
-same_file "sdboot: the ESP's entry is its original plus ours" "$WORK/want" "$r/efi/loader/entries/$MID-$KVER.conf"
+with_ours "$WORK/orig3/$SDE" > "$WORK/want"
+same_file "sdboot: the ESP's entry is its original plus ours (its own nvidia-drm.modeset=1 kept)" "$WORK/want" "$r/$SDE"
 with_ours "$WORK/orig3/etc/kernel/cmdline" 1 > "$WORK/want"
 same_file "sdboot: /etc/kernel/cmdline plus ours" "$WORK/want" "$r/etc/kernel/cmdline"
 cmp -s "$WORK/orig3/etc/default/grub" "$r/etc/default/grub" && ok "sdboot: /etc/default/grub (booting nothing) untouched" ||
     fail "sdboot: /etc/default/grub changed"
-ran "$r" | grep -q 'mkconfig\|kernel-install' && fail "sdboot: ran $(ran "$r")" || ok "sdboot: no grub-mkconfig, no kernel-install"
+ran "$r" | grep -q 'mkconfig' && fail "sdboot: ran $(ran "$r")" || ok "sdboot: no grub-mkconfig"
+[ "$(ran "$r")" = "/usr/bin/kernel-install|add|$KVER|/usr/lib/modules/$KVER/vmlinuz|" ] &&
+    ok "sdboot: the initramfs rebuilt by kernel-install add alone (its dracut plugin builds the entry's initrd)" ||
+    fail "sdboot: ran: $(ran "$r")"
+grep -q "^regenerated the initramfs: chroot $r /usr/bin/kernel-install add $KVER " "$WORK/out" && ok "sdboot: apply says so" ||
+    fail "sdboot: $(cat "$WORK/out")"
 "$VHC" --root "$r" revert > /dev/null 2>&1 || fail "sdboot: revert"
+ran "$r" | grep -c "kernel-install|add|$KVER|" | grep -qx 2 && ok "sdboot: revert rebuilds through kernel-install too" ||
+    fail "sdboot: $(ran "$r")"
 snap "$r" > "$WORK/s3"
-expect_same "sdboot: byte-identical after revert" "$WORK/s0" "$WORK/s3"
+expect_same "sdboot: byte-identical after revert (the entry's own token kept)" "$WORK/s0" "$WORK/s3"
+
+# --- Debian 12's systemd-boot: the generator to /boot, then kernel-install ---
+# Debian's dracut writes /boot/initrd.img-KVER; kernel-install's
+# 85-initrd.install copies it next to the kernel on the ESP, where the entry
+# names it. "dracut --regenerate-all" alone would leave what systemd-boot
+# boots as it was.
+DK=6.1.0-41-amd64
+DE=boot/efi/loader/entries/$MID-$DK.conf
+r=$(boot_root intel-nvidia debian-sdboot)
+cp -a "$r" "$WORK/orig4"
+snap "$r" > "$WORK/s0"
+"$VHC" --root "$r" apply > "$WORK/out" 2>&1 || { fail "debian-sdboot: apply"; cat "$WORK/out" >&2; }
+printf '%s\n' "/usr/bin/dracut|-f|/boot/initrd.img-$DK|$DK|" "/usr/bin/kernel-install|add|$DK|/boot/vmlinuz-$DK|" > "$WORK/want"
+ran "$r" > "$WORK/got"
+same_file "debian-sdboot: dracut to /boot/initrd.img-KVER, then kernel-install add" "$WORK/want" "$WORK/got"
+with_ours "$WORK/orig4/$DE" > "$WORK/want"
+same_file "debian-sdboot: the entry is its original plus ours" "$WORK/want" "$r/$DE"
+grep -q 'regenerate-all' "$WORK/got" && fail "debian-sdboot: dracut --regenerate-all ran" || ok "debian-sdboot: no dracut --regenerate-all"
+# A kernel update: Debian's zz-systemd-boot hook runs kernel-install, whose
+# entry comes from /etc/kernel/cmdline.
+mkdir -p "$r/usr/lib/modules/6.1.0-42-amd64"
+printf 'fake kernel image\n' > "$r/boot/vmlinuz-6.1.0-42-amd64"
+sed 's/6\.1\.0-41-amd64/6.1.0-42-amd64/g' "$r/$DE" > "$r/boot/efi/loader/entries/$MID-6.1.0-42-amd64.conf"
+rm -f "$r/ran.log"
+chroot "$r" /usr/bin/kernel-install add 6.1.0-42-amd64 /boot/vmlinuz-6.1.0-42-amd64 > /dev/null
+grep -q "^options .* $OURS systemd.machine_id=$MID\$" "$r/boot/efi/loader/entries/$MID-6.1.0-42-amd64.conf" &&
+    ok "debian-sdboot: the later entry has ours from /etc/kernel/cmdline" || fail "debian-sdboot: later entry"
+rm -f "$r/ran.log"
+"$VHC" --root "$r" revert > "$WORK/out" 2>&1 || { fail "debian-sdboot: revert"; cat "$WORK/out" >&2; }
+printf '%s\n' "/usr/bin/dracut|-f|/boot/initrd.img-$DK|$DK|" "/usr/bin/dracut|-f|/boot/initrd.img-6.1.0-42-amd64|6.1.0-42-amd64|" \
+    "/usr/bin/kernel-install|add|$DK|/boot/vmlinuz-$DK|" "/usr/bin/kernel-install|add|6.1.0-42-amd64|/boot/vmlinuz-6.1.0-42-amd64|" > "$WORK/want"
+ran "$r" > "$WORK/got"
+same_file "debian-sdboot: revert rebuilds both kernels the same way" "$WORK/want" "$WORK/got"
+grep -qx "options    $(cat "$WORK/orig4/etc/kernel/cmdline") systemd.machine_id=$MID" "$r/boot/efi/loader/entries/$MID-6.1.0-42-amd64.conf" &&
+    ok "debian-sdboot: revert leaves the later entry exactly its own tokens" ||
+    fail "debian-sdboot: later entry after revert: $(grep ^options "$r/boot/efi/loader/entries/$MID-6.1.0-42-amd64.conf")"
+rm -r "$r/boot/efi/loader/entries/$MID-6.1.0-42-amd64.conf" "$r/boot/vmlinuz-6.1.0-42-amd64" "$r/usr/lib/modules/6.1.0-42-amd64"
+snap "$r" > "$WORK/s3"
+expect_same "debian-sdboot: byte-identical after revert" "$WORK/s0" "$WORK/s3"
 
 # --- A unified kernel image: rebuilt through kernel-install -----------------------
 r=$(boot_root intel-nvidia uki)

@@ -1,6 +1,10 @@
 # Shared by mkimage.sh and check-vm: messages, the mirror, QEMU.
 # shellcheck shell=bash
 
+# OVMF as Debian's ovmf package installs it (the systemd-boot guest).
+OVMF_CODE=${VHC_VM_OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+OVMF_VARS=${VHC_VM_OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+
 note() { printf 'check-vm: %s\n' "$*" >&2; }
 die() {
         printf 'check-vm: error: %s\n' "$*" >&2
@@ -58,7 +62,9 @@ vm_accel() {
 
 # run_stage VMDIR STAGE DISK FORMAT OUTDIR [FILE...]
 # One vCPU: under TCG a second one makes the guest slower, not faster.
-# Boots DISK through SeaBIOS and GRUB with the test's PCI devices; the guest's
+# Boots DISK through SeaBIOS and GRUB with the test's PCI devices (with
+# VM_FIRMWARE=uefi: through OVMF, a fresh copy of its variable store each
+# boot, and the boot loader on the disk's ESP); the guest's
 # vhc-stage service reads STAGE and FILEs from a control disk (a tar archive
 # on a raw virtio disk, serial "vhcctl"), runs the stage, writes its results
 # back as a tar archive on the same disk and powers off. Results land in
@@ -76,12 +82,18 @@ run_stage() {
 
         accel=$(vm_accel "$vm")
         cpu=$(vm_cpu "$accel")
+        local fw=()
+        if [ "${VM_FIRMWARE:-bios}" = uefi ]; then
+                cp "$OVMF_VARS" "$out/ovmf-vars.fd"
+                fw=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+                        -drive "if=pflash,format=raw,unit=1,file=$out/ovmf-vars.fd")
+        fi
         t0=$(date +%s)
         # QEMU's CPU time is what the boot would take on an idle core: the
         # wall time on a busy machine says little.
         local TIMEFORMAT='%U %S'
-        { time timeout --foreground "${VHC_VM_TIMEOUT:-600}" qemu-system-x86_64 \
-                -accel "$accel" -machine q35,kernel-irqchip=split -cpu "$cpu" \
+        { time timeout --foreground "${VHC_VM_TIMEOUT:-1200}" qemu-system-x86_64 \
+                -accel "$accel" -machine q35,kernel-irqchip=split -cpu "$cpu" "${fw[@]}" \
                 -smp "${VHC_VM_SMP:-1}" -m "${VHC_VM_MEM:-2048}" \
                 -nodefaults -display none -no-reboot \
                 -serial "file:$out/serial.log" \
@@ -98,7 +110,7 @@ run_stage() {
         echo $(($(date +%s) - t0)) >"$out/seconds"
         awk '{ printf "%d\n", $1 + $2 + 0.5 }' "$out/cpu-times" >"$out/cpu-seconds"
         if [ $rc = 124 ]; then
-                echo "timeout after ${VHC_VM_TIMEOUT:-600}s" >>"$out/qemu.log"
+                echo "timeout after ${VHC_VM_TIMEOUT:-1200}s" >>"$out/qemu.log"
         fi
         tar -xf "$out/ctl.img" -C "$out/out" 2>/dev/null || true
         [ -f "$out/out/rc" ] && [ -f "$out/out/done" ]

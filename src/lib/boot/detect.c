@@ -38,6 +38,12 @@ void vhc_boot_done(struct vhc_boot *b) {
         free(b->kernel_install);
         strv_free(b->kernels);
         strv_free(b->kernel_images);
+        for (size_t i = 0; i < b->n_ki_entries; i++) {
+                free(b->ki_entries[i].kver);
+                free(b->ki_entries[i].image);
+                free(b->ki_entries[i].entry);
+        }
+        free(b->ki_entries);
         free(b->initramfs_tool);
         *b = (struct vhc_boot){};
 }
@@ -317,6 +323,109 @@ static int detect_kernels(const struct vhc_root *r, struct vhc_boot *b) {
         return 0;
 }
 
+/* The first word of a one-line file of the machine (the machine ID, the entry
+ * token); NULL in *ret when it is absent or empty. */
+static int read_token(const struct vhc_root *r, enum vhc_path p, char **ret) {
+        _cleanup_free_ char *path = vhc_root_path(r, p), *text = NULL;
+        size_t len, n;
+        int k;
+
+        *ret = NULL;
+        if (!path)
+                return -ENOMEM;
+        k = vhc_read_file(path, 4096, &text, &len);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return 0;
+        n = strspn(text, " \t\n");
+        len = strcspn(text + n, " \t\n");
+        if (len == 0)
+                return 0;
+        *ret = strndup(text + n, len);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* kernel-install's plugin of that name, unless /etc masks it (a link to
+ * /dev/null) or replaces it. */
+static bool ki_plugin(const struct vhc_root *r, const char *name) {
+        _cleanup_free_ char *etc = vhc_root_pathf(r, VHC_PATH_KERNEL_INSTALL_D, "/%s", name),
+                            *usr = vhc_root_pathf(r, VHC_PATH_KERNEL_INSTALL_D_USR, "/%s", name);
+        char target[64];
+        struct stat st;
+        ssize_t n;
+
+        if (!etc || !usr)
+                return false;
+        if (lstat(etc, &st) == 0) {
+                if (!S_ISLNK(st.st_mode))
+                        return true;
+                n = readlink(etc, target, sizeof(target) - 1);
+                if (n >= 0) {
+                        target[n] = '\0';
+                        if (streq(target, "/dev/null"))
+                                return false;
+                }
+                return true;
+        }
+        return stat(usr, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int detect_ki_entries(const struct vhc_root *r, struct vhc_boot *b) {
+        _cleanup_free_ char *token = NULL;
+        int k;
+
+        if (!b->sdboot || !b->kernel_install)
+                return 0;
+        k = read_token(r, VHC_PATH_KERNEL_ENTRY_TOKEN, &token);
+        if (k >= 0 && !token)
+                k = read_token(r, VHC_PATH_MACHINE_ID, &token);
+        if (k < 0 || !token)
+                return k;
+        b->ki_makes_initrd = ki_plugin(r, "50-dracut.install");
+        for (size_t d = 0; d < b->n_entry_dirs; d++) {
+                _cleanup_strv_free_ char **names = NULL;
+
+                /* GRUB's own (Fedora's /boot/loader/entries): the generator
+                 * writes the initrd its entries name. */
+                if (!strstr(b->entry_dirs[d].reader, "systemd-boot"))
+                        continue;
+                k = vhc_boot_list_dir(r, b->entry_dirs[d].path, ".conf", &names);
+                if (k < 0)
+                        return k;
+                for (size_t i = 0; names[i]; i++) {
+                        size_t t = strlen(token), n = strlen(names[i]);
+                        _cleanup_free_ char *kver = NULL;
+                        struct vhc_ki_entry *e;
+                        size_t j;
+
+                        if (n <= t + 1 + 5 || !startswith(names[i], token) || names[i][t] != '-')
+                                continue;
+                        kver = strndup(names[i] + t + 1, n - t - 1 - 5);
+                        if (!kver)
+                                return -ENOMEM;
+                        for (j = 0; b->kernels && b->kernels[j]; j++)
+                                if (streq(b->kernels[j], kver))
+                                        break;
+                        if (!b->kernels || !b->kernels[j])
+                                continue;
+                        e = realloc(b->ki_entries, (b->n_ki_entries + 1) * sizeof(*e));
+                        if (!e)
+                                return -ENOMEM;
+                        b->ki_entries = e;
+                        e += b->n_ki_entries++;
+                        *e = (struct vhc_ki_entry){
+                                .kver = TAKE_PTR(kver),
+                                .image = strdup(b->kernel_images[j]),
+                                .entry = strprintf("%s/%s", b->entry_dirs[d].path, names[i]),
+                        };
+                        if (!e->image || !e->entry)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
 static int detect_initramfs(const struct vhc_root *r, struct vhc_boot *b) {
         char *tool;
         int k;
@@ -364,6 +473,8 @@ int vhc_boot_detect(const struct vhc_root *r, struct vhc_boot *ret, struct vhc_e
                 k = vhc_boot_find_tool(r, "kernel-install", &b.kernel_install);
         if (k >= 0)
                 k = detect_kernels(r, &b);
+        if (k >= 0)
+                k = detect_ki_entries(r, &b);
         if (k >= 0)
                 k = detect_initramfs(r, &b);
         if (k < 0) {

@@ -53,6 +53,19 @@ struct vhc_entry_dir {
         bool first_only; /* GRUB reads it: only an entry's first options line counts */
 };
 
+/* A kernel whose type-1 entry kernel-install made, in a directory that
+ * systemd-boot reads: the entry is TOKEN-KVER.conf, TOKEN being
+ * kernel-install's entry token (/etc/kernel/entry-token, else the machine
+ * ID), KVER an installed kernel. kernel-install also put the entry's initrd
+ * next to its kernel on that partition ($BOOT/TOKEN/KVER/): a generator run
+ * on its own writes elsewhere (Debian's dracut: /boot/initrd.img-KVER), so
+ * only kernel-install rebuilds what systemd-boot boots. */
+struct vhc_ki_entry {
+        char *kver;
+        char *image; /* the kernel's image (kernels, kernel_images), as the machine sees it */
+        char *entry; /* the entry file, as the machine sees it */
+};
+
 struct vhc_boot {
         const struct vhc_root *root;
 
@@ -74,6 +87,12 @@ struct vhc_boot {
         char *kernel_install; /* kernel-install, as the machine sees it; NULL: none */
         char **kernels;       /* installed kernel versions that have an image... */
         char **kernel_images; /* ... and that image, as the machine sees it */
+        struct vhc_ki_entry *ki_entries;
+        size_t n_ki_entries;
+        /* A kernel-install plugin builds the initrd itself (dracut's
+         * 50-dracut.install: Fedora); without one, kernel-install takes
+         * /boot/initrd.img-KVER (Debian's 85-initrd.install). */
+        bool ki_makes_initrd;
 
         enum vhc_initramfs_kind initramfs;
         char *initramfs_tool; /* as the machine sees it; NULL: none */

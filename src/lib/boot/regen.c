@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "regen.h"
 #include "spawn-cmd.h"
@@ -157,11 +158,163 @@ int vhc_boot_regenerate_bootloader(const struct vhc_boot *b, struct vhc_regen *r
         return run(b, cmds, 1, "the boot loader configuration", ret);
 }
 
+static const struct vhc_ki_entry *ki_entry_of(const struct vhc_boot *b, const char *kver) {
+        for (size_t i = 0; i < b->n_ki_entries; i++)
+                if (streq(b->ki_entries[i].kver, kver))
+                        return b->ki_entries + i;
+        return NULL;
+}
+
+/* An entry's bytes before a run, put back after it. */
+struct saved_entry {
+        char *path; /* on this machine */
+        char *data;
+        size_t len;
+};
+
+/* kernel-install add writes the entry anew, its options from
+ * /etc/kernel/cmdline: a token that lived only in that entry (the user's own,
+ * set by hand or with grubby) would be lost, and revert could not be exact.
+ * The entry's store has already made the entry what it must be: its bytes are
+ * kept across the run. */
+static int restore_entries(struct saved_entry *s, size_t n) {
+        int r = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *now = NULL;
+                size_t len = 0;
+                int k;
+
+                if (!s[i].data)
+                        continue;
+                k = vhc_read_file(s[i].path, 1 << 20, &now, &len);
+                if (k >= 0 && len == s[i].len && memcmp(now, s[i].data, len) == 0)
+                        continue;
+                k = vhc_write_file_atomic(s[i].path, s[i].data, s[i].len, 0644, NULL);
+                if (k < 0 && r == 0)
+                        r = k;
+                if (k > 0)
+                        vhc_log_change(
+                                VHC_LOG_UPDATED, s[i].path,
+                                "entry kept as its store left it: kernel-install add rewrote its options");
+        }
+        return r;
+}
+
+/* Where kernel-install made systemd-boot's type-1 entries, the entry's
+ * initrd lives next to its kernel on the ESP or XBOOTLDR partition
+ * ($BOOT/TOKEN/KVER/), put there by kernel-install: "dracut --regenerate-all"
+ * writes elsewhere (on Debian /boot/initrd.img-KVER, or a new
+ * $BOOT/TOKEN/KVER/initrd no entry names), so what systemd-boot boots would
+ * never change. The rebuild is therefore, for each of those kernels,
+ *   the generator where kernel-install takes the initrd from (Debian's
+ *   85-initrd.install: /boot/initrd.img-KVER), unless a kernel-install plugin
+ *   builds it (Fedora's dracut 50-dracut.install),
+ *   then "kernel-install add KVER IMAGE", as a kernel update runs it,
+ * and for the other kernels the generator alone, to /boot/initrd.img-KVER
+ * for Debian's /boot/vmlinuz-KVER (as its kernel hooks do) so that nothing
+ * new appears on the ESP. */
+static int regenerate_ki(const struct vhc_boot *b, struct vhc_regen *ret) {
+        size_t nk = strv_length(b->kernels), n = 0;
+        _cleanup_strv_free_ char **owned = NULL;
+        _cleanup_free_ char ***cmds = NULL;
+        _cleanup_free_ char **argv = NULL;
+        _cleanup_free_ struct saved_entry *saved = NULL;
+        int k, kr;
+
+        /* At most one generator run per kernel, or one for all, and one
+         * kernel-install add per entry: 6 words each, NULL included. */
+        cmds = calloc(nk + 1 + b->n_ki_entries, sizeof(*cmds));
+        argv = calloc((nk + 1 + b->n_ki_entries) * 6, sizeof(*argv));
+        saved = calloc(b->n_ki_entries, sizeof(*saved));
+        if (!cmds || !argv || !saved)
+                return -ENOMEM;
+        if (b->initramfs == VHC_INITRAMFS_TOOLS) {
+                /* update-initramfs writes /boot/initrd.img-KVER for each. */
+                char **a = argv + n * 6;
+
+                a[0] = b->initramfs_tool;
+                a[1] = (char *)"-u";
+                a[2] = (char *)"-k";
+                a[3] = (char *)"all";
+                cmds[n++] = a;
+        } else if (b->initramfs == VHC_INITRAMFS_DRACUT) {
+                for (size_t i = 0; i < nk; i++) {
+                        _cleanup_free_ char *deb =
+                                strprintf("%s/vmlinuz-%s", vhc_path_abs(VHC_PATH_BOOT), b->kernels[i]);
+                        char **a = argv + n * 6;
+
+                        if (!deb)
+                                return -ENOMEM;
+                        if (ki_entry_of(b, b->kernels[i]) && b->ki_makes_initrd)
+                                continue;
+                        a[0] = b->initramfs_tool;
+                        a[1] = (char *)"-f";
+                        if (streq(b->kernel_images[i], deb)) {
+                                char *out = strprintf("%s/initrd.img-%s", vhc_path_abs(VHC_PATH_BOOT),
+                                                      b->kernels[i]);
+
+                                if (!out || strv_consume(&owned, out) < 0)
+                                        return -ENOMEM;
+                                a[2] = out;
+                                a[3] = b->kernels[i];
+                        } else {
+                                a[2] = (char *)"--kver";
+                                a[3] = b->kernels[i];
+                        }
+                        cmds[n++] = a;
+                }
+        } else if (!b->ki_makes_initrd) {
+                return no_tool(b, ret,
+                               "no dracut or update-initramfs: the initramfs was not rebuilt; rebuild it "
+                               "by hand");
+        }
+        for (size_t i = 0; i < b->n_ki_entries; i++) {
+                char **a = argv + n * 6;
+
+                a[0] = b->kernel_install;
+                a[1] = (char *)"add";
+                a[2] = b->ki_entries[i].kver;
+                a[3] = b->ki_entries[i].image;
+                cmds[n++] = a;
+                saved[i].path = vhc_boot_path(b->root, b->ki_entries[i].entry);
+                if (!saved[i].path)
+                        goto oom;
+                k = vhc_read_file(saved[i].path, 1 << 20, &saved[i].data, &saved[i].len);
+                if (k == -ENOMEM)
+                        goto oom;
+        }
+        k = run(b, cmds, n, "the initramfs", ret);
+        kr = b->booted > 0 ? restore_entries(saved, b->n_ki_entries) : 0;
+        for (size_t i = 0; i < b->n_ki_entries; i++) {
+                free(saved[i].path);
+                free(saved[i].data);
+        }
+        if (k >= 0 && kr < 0 && k != VHC_REGEN_FAILED) {
+                vhc_regen_done(ret);
+                ret->status = kr;
+                ret->message =
+                        strprintf("kernel-install add rewrote the boot entries, and putting them back "
+                                  "failed (%s): run 'virt-host-config apply' again",
+                                  strerror(-kr));
+                return ret->message ? VHC_REGEN_FAILED : -ENOMEM;
+        }
+        return k;
+oom:
+        for (size_t i = 0; i < b->n_ki_entries; i++) {
+                free(saved[i].path);
+                free(saved[i].data);
+        }
+        return -ENOMEM;
+}
+
 int vhc_boot_regenerate_initramfs(const struct vhc_boot *b, struct vhc_regen *ret, struct vhc_err *e) {
-        char *dracut[] = { b->initramfs_tool, (char *)"-f", (char *)"--regenerate-all", NULL };
-        char *tools[] = { b->initramfs_tool, (char *)"-u", (char *)"-k", (char *)"all", NULL };
+        char *dracut[] = {b->initramfs_tool, (char *)"-f", (char *)"--regenerate-all", NULL};
+        char *tools[] = {b->initramfs_tool, (char *)"-u", (char *)"-k", (char *)"all", NULL};
         char **cmds[1];
 
+        if (b->n_ki_entries > 0)
+                return regenerate_ki(b, ret);
         switch (b->initramfs) {
         case VHC_INITRAMFS_DRACUT:
                 cmds[0] = dracut;
@@ -170,8 +323,9 @@ int vhc_boot_regenerate_initramfs(const struct vhc_boot *b, struct vhc_regen *re
                 cmds[0] = tools;
                 break;
         default:
-                return no_tool(b, ret, "no dracut or update-initramfs: the initramfs was not rebuilt; rebuild it "
-                                       "by hand");
+                return no_tool(b, ret,
+                               "no dracut or update-initramfs: the initramfs was not rebuilt; rebuild it "
+                               "by hand");
         }
         return run(b, cmds, 1, "the initramfs", ret);
 }
