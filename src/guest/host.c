@@ -28,7 +28,7 @@ void gx_host_done(struct gx_host *h) {
 }
 
 static bool exists_on(const struct vhc_root *r, const char *abs) {
-        _cleanup_free_ char *p = vhc_root_join(r, abs);
+        _cleanup_free_ char *p = vhc_root_join_nofollow(r, abs);
         struct stat st;
 
         return p && lstat(p, &st) == 0;

@@ -83,6 +83,14 @@ int vhc_missing_dirs(const struct vhc_root *r, const char *dir, char ***l) {
                 return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
         if (errno != ENOENT)
                 return negative_errno();
+        /* A link to a place not in the root: made there, it would not be
+         * the directory recorded, so it is not made at all. */
+        free(full);
+        full = vhc_root_join_nofollow(r, dir);
+        if (!full)
+                return -ENOMEM;
+        if (lstat(full, &st) == 0 && S_ISLNK(st.st_mode))
+                return -ENOLINK;
         k = vhc_missing_dirs(r, dirname(copy), l);
         if (k < 0)
                 return k;

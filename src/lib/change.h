@@ -52,4 +52,5 @@ const struct vhc_file_change *vhc_changes_find(const struct vhc_changes *c, cons
 /* Adds to *l the directories from "/" down to dir (a machine path) that do
  * not exist on the machine yet, parents first, each once. -ENOTDIR if a file
  * stands in the way. */
+/* -ENOLINK: dir (or one above it) is a link to a place that is not in the root. */
 int vhc_missing_dirs(const struct vhc_root *r, const char *dir, char ***l);

@@ -1195,7 +1195,7 @@ static int driver_override(const struct vhc_root *r, const char *address, char *
  * link names the module, built in or not. */
 static char *driver_desc(const struct checker *c, const char *drv, bool *ret_builtin) {
         _cleanup_free_ char *link =
-                vhc_root_pathf(c->in->root, VHC_PATH_SYS_BUS_PCI, "drivers/%s/module", drv);
+                vhc_root_pathf_nofollow(c->in->root, VHC_PATH_SYS_BUS_PCI, "drivers/%s/module", drv);
         char target[PATH_MAX];
         const char *mod;
         ssize_t n;

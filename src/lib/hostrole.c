@@ -11,6 +11,7 @@
 #include "initramfs-tools.h"
 #include "log.h"
 #include "fileio.h"
+#include "managed.h"
 #include "grub-default.h"
 #include "hostrole.h"
 #include "kargs.h"
@@ -121,6 +122,11 @@ int vhc_txn_lock(struct vhc_txn *t, bool create, struct vhc_err *e) {
         }
         if (create) {
                 r = vhc_missing_dirs(t->root, vhc_path_abs(VHC_PATH_STATE_DIR), &t->state_dirs);
+                if (r == -ENOLINK)
+                        return vhc_err_set(
+                                e, r, dir, 0,
+                                "a link to a place that is not in the root: make it a directory, or "
+                                "point it at one inside the root");
                 if (r < 0)
                         return vhc_err_set(e, r, dir, 0, "cannot create: %s", strerror(-r));
                 if (t->state_dirs && t->state_dirs[0])
@@ -138,6 +144,9 @@ static int load_state(struct vhc_txn *t, struct vhc_err *e) {
         r = vhc_state_load(&t->before, path, e);
         if (r == -ENOENT)
                 return 0;
+        if (r < 0)
+                return r;
+        r = vhc_state_check_managed(&t->before, t->root, path, e);
         if (r < 0)
                 return r;
         /* The record lock() made names only the directories it made. */
@@ -238,7 +247,7 @@ static int plan_generated(struct vhc_txn *t, enum vhc_path p, const char *conten
                           struct vhc_err *e) {
         const char *abs = vhc_path_abs(p);
         const struct generated_file *g = generated_file_by_abs(abs);
-        _cleanup_free_ char *path = vhc_root_path(t->root, p), *old = NULL, *dir = NULL;
+        _cleanup_free_ char *path = vhc_root_path_nofollow(t->root, p), *old = NULL, *dir = NULL;
         const struct vhc_file_record *rec = vhc_state_find_file(&t->before, abs);
         char sha[65];
         size_t old_len;
@@ -246,7 +255,7 @@ static int plan_generated(struct vhc_txn *t, enum vhc_path p, const char *conten
 
         if (!path)
                 return -ENOMEM;
-        r = vhc_read_machine_file(path, &old, &old_len, e);
+        r = vhc_read_own_file(path, &old, &old_len, e);
         if (r < 0)
                 return r;
         if (old)
@@ -265,6 +274,14 @@ static int plan_generated(struct vhc_txn *t, enum vhc_path p, const char *conten
         if (!dir)
                 return -ENOMEM;
         r = vhc_missing_dirs(t->root, dirname(dir), &t->ch.mkdirs);
+        if (r == -ENOLINK) {
+                _cleanup_free_ char *link = vhc_root_join_nofollow(t->root, dir);
+
+                return vhc_err_set(e, r, link ? link : path, 0,
+                                   "a link to a place that is not in the root, where %s would go: make it a "
+                                   "directory, or point it at one inside the root",
+                                   abs);
+        }
         if (r < 0)
                 return vhc_err_set(e, r, path, 0, "cannot create its directory: %s", strerror(-r));
         for (size_t i = 0; t->ch.mkdirs && t->ch.mkdirs[i]; i++)
@@ -539,15 +556,23 @@ static int plan_tuning(struct vhc_txn *t, const struct vhc_config *c, struct vhc
 
 /* Removes a file we wrote, unless someone edited it since. */
 static int plan_removal(struct vhc_txn *t, const struct vhc_file_record *rec, struct vhc_err *e) {
-        _cleanup_free_ char *path = vhc_root_join(t->root, rec->path), *old = NULL;
+        _cleanup_free_ char *path = vhc_root_join_nofollow(t->root, rec->path), *old = NULL;
         const struct generated_file *g = generated_file_by_abs(rec->path);
+        struct vhc_err le = {};
         char sha[65];
         size_t len;
         int r;
 
         if (!path)
                 return -ENOMEM;
-        r = vhc_read_machine_file(path, &old, &len, e);
+        r = vhc_read_own_file(path, &old, &len, &le);
+        /* Someone else's now: never read through it, never removed. */
+        if (r == -ELOOP || r == -EBADFD)
+                return warn(t, "%s: %s: left in place", path,
+                            r == -ELOOP ? "a symbolic link now, not the file virt-host-config wrote"
+                                        : "not a regular file now");
+        if (r < 0)
+                return vhc_err_set(e, r, le.file, le.line, "%s", le.msg);
         if (r < 0 || !old)
                 return r;
         file_sha(old, len, sha);
@@ -662,13 +687,14 @@ static int write_state(struct vhc_txn *t, const struct vhc_state *s, struct vhc_
 /* Removes the directories a state record says we made, deepest first, if empty. */
 static int remove_dirs(struct vhc_txn *t, char *const *dirs, struct vhc_err *e) {
         for (size_t i = strv_length(dirs); i-- > 0;) {
-                _cleanup_free_ char *p = vhc_root_join(t->root, dirs[i]);
+                _cleanup_free_ char *p = vhc_root_join_nofollow(t->root, dirs[i]);
                 int r;
 
                 if (!p)
                         return -ENOMEM;
                 r = vhc_rmdir(p);
-                if (r == -ENOTEMPTY || r == -EEXIST)
+                /* A link or a file there now is not the directory we made. */
+                if (r == -ENOTEMPTY || r == -EEXIST || r == -ENOTDIR)
                         continue;
                 if (r < 0)
                         return vhc_err_set(e, r, p, 0, "cannot remove directory: %s", strerror(-r));

@@ -143,10 +143,66 @@ static bool parse_address(const char *s, unsigned *domain, unsigned *bus, unsign
         return *dev < 32 && *domain <= 0x7fffffff;
 }
 
+/* What libpci and we read of a device as files: never links or FIFOs in
+ * sysfs (the ROM, read with a timeout by passthru.c, is not among them). */
+static const char *const attr_files[] = {
+        "vendor",         "device",           "class",
+        "config",         "resource",         "irq",
+        "revision",       "subsystem_vendor", "subsystem_device",
+        "label",          "numa_node",        "modalias",
+        "boot_vga",       "reset_method",     "enable",
+        "d3cold_allowed", "local_cpulist",    "driver_override",
+};
+
+/* The device's directory, before libpci opens anything in it: inside the
+ * root, and nothing there that could block a read or lead out of the tree. */
+static int check_device_dir(struct scan *s, const char *name) {
+        _cleanup_free_ char *path = NULL, *real = NULL;
+        _cleanup_(closedirp) DIR *dir = NULL;
+        const char *root = vhc_root_dir(s->root);
+        struct dirent *de;
+
+        if (asprintf(&path, "%s/%s", s->devices_dir, name) < 0)
+                return -ENOMEM;
+        real = realpath(path, NULL);
+        if (!real)
+                return errno == ENOMEM ? -ENOMEM : 0; /* a dangling entry: read_device says so */
+        if (root[0] && !(startswith(real, root) && real[strlen(root)] == '/'))
+                return vhc_err_set(
+                        s->e, -EXDEV, path, 0,
+                        "leads out of the root (to %s): sysfs links are relative and stay in /sys; "
+                        "fix the tree",
+                        real);
+        dir = opendir(path);
+        if (!dir)
+                return 0;
+        while ((errno = 0, de = readdir(dir))) {
+                struct stat st;
+                bool attr = false;
+
+                if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                for (size_t i = 0; i < ELEMENTSOF(attr_files); i++)
+                        attr |= streq(de->d_name, attr_files[i]);
+                if (!attr || S_ISREG(st.st_mode))
+                        continue;
+                free(path);
+                if (asprintf(&path, "%s/%s/%s", s->devices_dir, name, de->d_name) < 0)
+                        return -ENOMEM;
+                return vhc_err_set(
+                        s->e, -EIO, path, 0,
+                        "%s: a sysfs attribute is a regular file, so this tree is not one the kernel "
+                        "made; fix the tree",
+                        S_ISLNK(st.st_mode) ? "is a symbolic link" : "is not a regular file");
+        }
+        return 0;
+}
+
 static int check_entries(struct scan *s) {
         _cleanup_(closedirp) DIR *dir = opendir(s->devices_dir);
         struct dirent *de;
         unsigned a, b, c, d;
+        int r;
 
         if (!dir)
                 return vhc_err_set(s->e, negative_errno(), s->devices_dir, 0,
@@ -157,6 +213,9 @@ static int check_entries(struct scan *s) {
                 if (!parse_address(de->d_name, &a, &b, &c, &d))
                         return vhc_err_set(s->e, -EIO, s->devices_dir, 0,
                                            "\"%s\" is not a PCI address (want 0000:01:00.0)", de->d_name);
+                r = check_device_dir(s, de->d_name);
+                if (r < 0)
+                        return r;
         }
         if (errno)
                 return vhc_err_set(s->e, negative_errno(), s->devices_dir, 0, "cannot list PCI devices: %m");
@@ -171,7 +230,7 @@ static int read_attr(const char *dir, const char *name, char **ret) {
 
         if (asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
-        r = vhc_read_file(path, 4096, &buf, &len);
+        r = vhc_read_file_nofollow(path, 4096, &buf, &len);
         if (r < 0)
                 return r;
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
@@ -220,9 +279,13 @@ static int check_ids(struct scan *s, const char *dir, const char *addr) {
                                 "missing; the kernel always has it, so this sysfs tree is damaged");
                 if (r < 0)
                         return vhc_err_set(s->e, r, path, 0, "cannot read: %s", strerror(-r));
+                /* Its bytes are not shown: they are not what a kernel writes there. */
                 if (!is_hex_id(v, ids[i].digits))
-                        return vhc_err_set(s->e, -EIO, path, 0, "\"%.40s\" is not 0x and %zu hex digits", v,
-                                           ids[i].digits);
+                        return vhc_err_set(
+                                s->e, -EIO, path, 0,
+                                "holds %zu bytes that are not 0x and %zu hex digits: this sysfs tree is "
+                                "damaged",
+                                strlen(v), ids[i].digits);
         }
         return 1;
 }

@@ -187,7 +187,8 @@ const struct vhc_ovmf_path *vhc_path_ovmf(void) {
         return ovmf_paths;
 }
 
-char *vhc_root_join(const struct vhc_root *r, const char *abs) {
+/* The root and abs side by side, nothing resolved. */
+static char *join_lexical(const struct vhc_root *r, const char *abs) {
         char *s;
 
         if (asprintf(&s, "%s%s%s", r->dir, abs[0] == '/' ? "" : "/", abs) < 0)
@@ -199,19 +200,33 @@ char *vhc_root_path(const struct vhc_root *r, enum vhc_path p) {
         return vhc_root_join(r, vhc_path_abs(p));
 }
 
+static char *pathf(const struct vhc_root *r, enum vhc_path p, bool nofollow, const char *fmt, va_list ap) {
+        _cleanup_free_ char *tail = NULL, *abs = NULL;
+
+        if (vasprintf(&tail, fmt, ap) < 0)
+                return NULL;
+        if (asprintf(&abs, "%s/%s", vhc_path_abs(p), tail) < 0)
+                return NULL;
+        return nofollow ? vhc_root_join_nofollow(r, abs) : vhc_root_join(r, abs);
+}
+
 char *vhc_root_pathf(const struct vhc_root *r, enum vhc_path p, const char *fmt, ...) {
-        _cleanup_free_ char *tail = NULL;
         va_list ap;
         char *s;
-        int n;
 
         va_start(ap, fmt);
-        n = vasprintf(&tail, fmt, ap);
+        s = pathf(r, p, false, fmt, ap);
         va_end(ap);
-        if (n < 0)
-                return NULL;
-        if (asprintf(&s, "%s%s/%s", r->dir, vhc_path_abs(p), tail) < 0)
-                return NULL;
+        return s;
+}
+
+char *vhc_root_pathf_nofollow(const struct vhc_root *r, enum vhc_path p, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        s = pathf(r, p, true, fmt, ap);
+        va_end(ap);
         return s;
 }
 
@@ -229,7 +244,13 @@ static int append_component(char **done, const char *c, size_t n) {
 /* One component at a time, as the kernel walks a path, so that a link in
  * the middle ("/etc/x" where /etc is a link) is followed inside the root too,
  * and ".." after a link leaves the link's target. */
-int vhc_root_resolve(const struct vhc_root *r, const char *abs, char **ret) {
+enum {
+        RESOLVE_DANGLING =
+                1 << 0, /* a dangling link: its target as written (where O_CREAT would create it) */
+        RESOLVE_NOFOLLOW = 1 << 1, /* the last component itself is not followed */
+};
+
+static int resolve(const struct vhc_root *r, const char *abs, unsigned flags, char **ret) {
         _cleanup_free_ char *todo = strdup(abs), *done = strdup("");
         bool via_final_link = false; /* the rest of todo is the target of the path's last link */
         unsigned links = 0;
@@ -262,11 +283,11 @@ int vhc_root_resolve(const struct vhc_root *r, const char *abs, char **ret) {
                 }
                 if (asprintf(&cand, "%s/%.*s", done, (int)n, c) < 0)
                         return -ENOMEM;
-                full = vhc_root_join(r, cand);
+                full = join_lexical(r, cand);
                 if (!full)
                         return -ENOMEM;
                 if (lstat(full, &st) < 0) {
-                        if (errno != ENOENT || via_final_link)
+                        if (errno != ENOENT || (via_final_link && !(flags & RESOLVE_DANGLING)))
                                 return negative_errno();
                         /* Not there: the path itself, from here on as written. */
                         free(done);
@@ -287,9 +308,18 @@ int vhc_root_resolve(const struct vhc_root *r, const char *abs, char **ret) {
                         }
                         break;
                 }
-                if (!S_ISLNK(st.st_mode)) {
-                        if (rest[strspn(rest, "/")] != '\0' && !S_ISDIR(st.st_mode))
-                                return -ENOTDIR;
+                if (!S_ISLNK(st.st_mode) ||
+                    ((flags & RESOLVE_NOFOLLOW) && !via_final_link && rest[strspn(rest, "/")] == '\0')) {
+                        if (rest[strspn(rest, "/")] != '\0' && !S_ISDIR(st.st_mode)) {
+                                if (!(flags & RESOLVE_DANGLING))
+                                        return -ENOTDIR;
+                                /* The kernel says ENOTDIR at this file, which is no link. */
+                                if (asprintf(&next, "%s%s", cand, rest) < 0)
+                                        return -ENOMEM;
+                                free(done);
+                                done = TAKE_PTR(next);
+                                break;
+                        }
                         free(done);
                         done = TAKE_PTR(cand);
                         continue;
@@ -320,4 +350,37 @@ int vhc_root_resolve(const struct vhc_root *r, const char *abs, char **ret) {
         }
         *ret = TAKE_PTR(done);
         return 0;
+}
+
+int vhc_root_resolve(const struct vhc_root *r, const char *abs, char **ret) {
+        return resolve(r, abs, 0, ret);
+}
+
+static char *join_confined(const struct vhc_root *r, const char *abs, unsigned flags) {
+        _cleanup_free_ char *resolved = NULL;
+        int k;
+
+        /* On the running system the kernel resolves as we would. */
+        if (vhc_root_is_host(r))
+                return join_lexical(r, abs);
+        k = resolve(r, abs, flags | RESOLVE_DANGLING, &resolved);
+        if (k < 0) {
+                errno = -k;
+                return NULL;
+        }
+        return join_lexical(r, resolved);
+}
+
+char *vhc_root_join(const struct vhc_root *r, const char *abs) {
+        return join_confined(r, abs, 0);
+}
+
+char *vhc_root_join_nofollow(const struct vhc_root *r, const char *abs) {
+        return join_confined(r, abs, RESOLVE_NOFOLLOW);
+}
+
+char *vhc_root_path_nofollow(const struct vhc_root *r, enum vhc_path p) {
+        const char *abs = vhc_path_abs(p);
+
+        return abs ? vhc_root_join_nofollow(r, abs) : NULL;
 }

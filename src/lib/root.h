@@ -124,12 +124,23 @@ const enum vhc_path *vhc_path_list(enum vhc_path_list l);
  * older 2 MiB builds, then Arch), ending with an entry whose code is NULL. */
 const struct vhc_ovmf_path *vhc_path_ovmf(void);
 
-/* The path on this machine (root prefixed); NULL on OOM. */
+/* The path on this machine (root prefixed), confined to the root: every
+ * component resolved inside it as the machine would (absolute link targets
+ * from the root, ".." never above it; a dangling link gives the place its
+ * target names, inside the root), so what the kernel follows afterwards is
+ * never a link. The running system ("/") is left to the kernel. NULL on OOM,
+ * or with errno ELOOP after 40 links. */
 char *vhc_root_path(const struct vhc_root *r, enum vhc_path p);
 /* The same, with "/" and a formatted tail appended. */
 char *vhc_root_pathf(const struct vhc_root *r, enum vhc_path p, const char *fmt, ...) _printf_(3, 4);
-/* An absolute path of the machine (as a state record holds it) on this machine. */
+/* An absolute path of the machine (as a state record holds it) on this machine, confined the same way. */
 char *vhc_root_join(const struct vhc_root *r, const char *abs);
+/* The same, but the last component itself is not followed: for the files
+ * the tool owns, where a link put in place of one is not ours to follow. */
+char *vhc_root_join_nofollow(const struct vhc_root *r, const char *abs);
+char *vhc_root_path_nofollow(const struct vhc_root *r, enum vhc_path p);
+char *vhc_root_pathf_nofollow(const struct vhc_root *r, enum vhc_path p, const char *fmt, ...)
+        _printf_(3, 4);
 
 /* Follows the symlinks of abs (a path as the machine sees it), in every
  * component as the kernel does, taking absolute link targets relative to the

@@ -302,7 +302,7 @@ static int verify_file(const struct vhc_root *r, rpmfiles fi, int ix, unsigned *
         }
         if (!fn)
                 return -ENOMEM;
-        full = vhc_root_join(r, fn);
+        full = vhc_root_join_nofollow(r, fn);
         if (!full)
                 return -ENOMEM;
         if (lstat(full, &st) < 0) {

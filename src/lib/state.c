@@ -2,6 +2,7 @@
 #include <json-c/json.h>
 
 #include "fileio.h"
+#include "managed.h"
 #include "state.h"
 #include "strv.h"
 
@@ -227,14 +228,101 @@ static json_object *get_array(json_object *o, const char *key) {
 }
 
 static bool is_abs_string(json_object *o) {
-        return json_object_is_type(o, json_type_string) && json_object_get_string(o)[0] == '/';
+        return json_object_is_type(o, json_type_string) && vhc_managed_path_clean(json_object_get_string(o));
+}
+
+/* The schema, before any record is taken: every known key of the right
+ * type, each entry of an array too. NULL if it holds, else what is wrong. */
+static const char *schema_error(json_object *root, char *buf, size_t size) {
+        static const struct {
+                const char *key;
+                json_type type;         /* of the value */
+                json_type item;         /* of each entry, for an array */
+                const char *strings[6]; /* string members of an object entry (NULL-ended) */
+                const char *bools[4];
+        } keys[] = {
+                {"version", json_type_int, json_type_null, {}, {}},
+                {"kernel_args",
+                 json_type_array,
+                 json_type_object,
+                 {"store", "file", "var", "arg", "replaced"},
+                 {"space", "line_added", "newline_added"}},
+                {"files", json_type_array, json_type_object, {"path", "sha256"}, {}},
+                {"created", json_type_array, json_type_object, {"path", "base"}, {}},
+                {"boot_entries", json_type_array, json_type_string, {}, {}},
+                {"pending", json_type_array, json_type_string, {}, {}},
+                {"dirs", json_type_array, json_type_string, {}, {}},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                json_object *v;
+
+                if (!json_object_object_get_ex(root, keys[i].key, &v))
+                        continue;
+                if (!json_object_is_type(v, keys[i].type)) {
+                        snprintf(buf, size, "\"%s\" is not %s", keys[i].key,
+                                 keys[i].type == json_type_int ? "a number" : "an array");
+                        return buf;
+                }
+                if (keys[i].type != json_type_array)
+                        continue;
+                for (size_t j = 0; j < json_object_array_length(v); j++) {
+                        json_object *o = json_object_array_get_idx(v, j), *m;
+
+                        if (!json_object_is_type(o, keys[i].item)) {
+                                snprintf(buf, size, "%s entry %zu is not %s", keys[i].key, j,
+                                         keys[i].item == json_type_object ? "an object" : "a string");
+                                return buf;
+                        }
+                        for (size_t k = 0; keys[i].strings[k]; k++)
+                                if (json_object_object_get_ex(o, keys[i].strings[k], &m) &&
+                                    !json_object_is_type(m, json_type_string)) {
+                                        snprintf(buf, size, "%s entry %zu: \"%s\" is not a string",
+                                                 keys[i].key, j, keys[i].strings[k]);
+                                        return buf;
+                                }
+                        for (size_t k = 0; keys[i].bools[k]; k++)
+                                if (json_object_object_get_ex(o, keys[i].bools[k], &m) &&
+                                    !json_object_is_type(m, json_type_boolean)) {
+                                        snprintf(buf, size, "%s entry %zu: \"%s\" is not true or false",
+                                                 keys[i].key, j, keys[i].bools[k]);
+                                        return buf;
+                                }
+                }
+        }
+        return NULL;
+}
+
+static bool is_sha256_hex(const char *h) {
+        return strlen(h) == 64 && strspn(h, "0123456789abcdef") == 64;
+}
+
+/* Strict JSON, the whole text: json-c's lax mode takes "{...,}" and
+ * ignores what follows the first value. */
+static json_object *parse_strict(const char *text) {
+        struct json_tokener *tok = json_tokener_new();
+        json_object *o;
+        size_t n = strlen(text);
+
+        if (!tok)
+                return NULL;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+        o = json_tokener_parse_ex(tok, text, (int)(n > INT32_MAX ? INT32_MAX : n));
+        if (o && (json_tokener_get_error(tok) != json_tokener_success ||
+                  text[json_tokener_get_parse_end(tok) +
+                       strspn(text + json_tokener_get_parse_end(tok), " \t\r\n")])) {
+                json_object_put(o);
+                o = NULL;
+        }
+        json_tokener_free(tok);
+        return o;
 }
 
 int vhc_state_parse(struct vhc_state *s, const char *text, const char *name, struct vhc_err *e) {
         json_object *root, *a, *v;
         int r = 0, version;
 
-        root = json_tokener_parse(text);
+        root = parse_strict(text);
         if (!root || !json_object_is_type(root, json_type_object)) {
                 json_object_put(root);
                 return vhc_err_set(e, -EINVAL, name, 0,
@@ -249,6 +337,19 @@ int vhc_state_parse(struct vhc_state *s, const char *text, const char *name, str
                                 version, STATE_VERSION);
                 goto out;
         }
+        {
+                char buf[256];
+                const char *bad = schema_error(root, buf, sizeof(buf));
+
+                if (bad) {
+                        r = vhc_err_set(
+                                e, -EINVAL, name, 0,
+                                "not a state record of virt-host-config (%s): nothing was changed; restore "
+                                "it or remove it to forget what was applied",
+                                bad);
+                        goto out;
+                }
+        }
         s->from_v1 = version == 1;
         a = get_array(root, "kernel_args");
         for (size_t i = 0; a && i < json_object_array_length(a) && r >= 0; i++) {
@@ -262,7 +363,7 @@ int vhc_state_parse(struct vhc_state *s, const char *text, const char *name, str
                         .replaced = (char *)get_str(o, "replaced"),
                         .edit = { get_bool(o, "space"), get_bool(o, "line_added"), get_bool(o, "newline_added") },
                 };
-                if (!k.store || !k.file || !k.var || !k.arg || k.file[0] != '/')
+                if (!k.store || !k.file || !k.var || !k.arg || !vhc_managed_path_clean(k.file))
                         r = vhc_err_set(e, -EINVAL, name, 0, "kernel_args entry %zu lacks store, file, var or arg",
                                         i);
                 else
@@ -273,8 +374,12 @@ int vhc_state_parse(struct vhc_state *s, const char *text, const char *name, str
                 json_object *o = json_object_array_get_idx(a, i);
                 const char *p = get_str(o, "path"), *h = get_str(o, "sha256");
 
-                if (!p || !h || p[0] != '/')
-                        r = vhc_err_set(e, -EINVAL, name, 0, "files entry %zu lacks path or sha256", i);
+                if (!p || !h || !vhc_managed_path_clean(p) || !is_sha256_hex(h))
+                        r = vhc_err_set(
+                                e, -EINVAL, name, 0,
+                                "files entry %zu lacks a clean absolute path or a sha256: restore the "
+                                "record or remove it to forget what was applied",
+                                i);
                 else
                         r = vhc_state_add_file(s, p, h);
         }
@@ -283,7 +388,7 @@ int vhc_state_parse(struct vhc_state *s, const char *text, const char *name, str
                 json_object *o = json_object_array_get_idx(a, i);
                 const char *p = get_str(o, "path"), *b = get_str(o, "base");
 
-                if (!p || !b || p[0] != '/')
+                if (!p || !b || !vhc_managed_path_clean(p))
                         r = vhc_err_set(e, -EINVAL, name, 0, "created entry %zu lacks path or base", i);
                 else
                         r = vhc_state_add_created(s, p, b);

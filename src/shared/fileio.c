@@ -16,19 +16,23 @@ static int fault(enum vhc_fault_op op, const char *path) {
         return vhc_fault_hook ? vhc_fault_hook(op, path) : 0;
 }
 
-int vhc_read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+/* Non-blocking, so that a FIFO or a device put in place of a file never
+ * blocks the open; anything but a regular file is refused before a read. */
+static int read_fd(const char *path, int flags, size_t max, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         size_t len = 0, cap = 0;
         struct stat st;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | flags);
         if (fd < 0)
                 return negative_errno();
         if (fstat(fd, &st) < 0)
                 return negative_errno();
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
 
         for (;;) {
                 ssize_t n;
@@ -61,6 +65,14 @@ int vhc_read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
         if (ret_len)
                 *ret_len = len;
         return 0;
+}
+
+int vhc_read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+        return read_fd(path, 0, max, ret, ret_len);
+}
+
+int vhc_read_file_nofollow(const char *path, size_t max, char **ret, size_t *ret_len) {
+        return read_fd(path, O_NOFOLLOW, max, ret, ret_len);
 }
 
 static int same_content(const char *path, const void *data, size_t len) {
@@ -266,9 +278,7 @@ int vhc_memstream_finish(FILE *f, char **buf, char **ret) {
         return 0;
 }
 
-int vhc_read_machine_file(const char *path, char **ret, size_t *ret_len, struct vhc_err *e) {
-        int r = vhc_read_file(path, 1 << 20, ret, ret_len);
-
+static int machine_file(const char *path, int r, char **ret, size_t *ret_len, struct vhc_err *e) {
         if (r == -ENOENT) {
                 *ret = NULL;
                 *ret_len = 0;
@@ -276,7 +286,25 @@ int vhc_read_machine_file(const char *path, char **ret, size_t *ret_len, struct 
         }
         if (r == -EFBIG)
                 return vhc_err_set(e, r, path, 0, "larger than 1 MiB: not a file this tool manages");
+        if (r == -EBADFD)
+                return vhc_err_set(
+                        e, r, path, 0,
+                        "not a regular file (a FIFO, a socket or a device): replace it with the file "
+                        "or remove it");
+        if (r == -ELOOP)
+                return vhc_err_set(
+                        e, r, path, 0,
+                        "is a symbolic link, not the file virt-host-config wrote: remove the link and "
+                        "run again");
         if (r < 0)
                 return vhc_err_set(e, r, path, 0, "cannot read: %s", strerror(-r));
         return 0;
+}
+
+int vhc_read_machine_file(const char *path, char **ret, size_t *ret_len, struct vhc_err *e) {
+        return machine_file(path, vhc_read_file(path, 1 << 20, ret, ret_len), ret, ret_len, e);
+}
+
+int vhc_read_own_file(const char *path, char **ret, size_t *ret_len, struct vhc_err *e) {
+        return machine_file(path, vhc_read_file_nofollow(path, 1 << 20, ret, ret_len), ret, ret_len, e);
 }

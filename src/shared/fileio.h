@@ -6,13 +6,18 @@
 #include <sys/types.h>
 
 /* Reads a whole file, at most max bytes (-EFBIG beyond). The buffer gets a
- * terminating NUL that *ret_len does not count. */
+ * terminating NUL that *ret_len does not count. Opened non-blocking: a FIFO,
+ * socket or device is -EBADFD, and never blocks. */
 int vhc_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same, but a symlink at path itself is -ELOOP, not followed. */
+int vhc_read_file_nofollow(const char *path, size_t max, char **ret, size_t *ret_len);
 
 /* A file of the machine that this tool edits (at most 1 MiB): *ret NULL if
  * it is absent; other failures set e, naming the file. */
 struct vhc_err;
 int vhc_read_machine_file(const char *path, char **ret, size_t *ret_len, struct vhc_err *e);
+/* The same for a file virt-host-config wrote: a symlink there is refused (-ELOOP), not read through. */
+int vhc_read_own_file(const char *path, char **ret, size_t *ret_len, struct vhc_err *e);
 
 /* Replaces path atomically: a temporary file in the same directory, written,
  * fsynced, renamed over path, then the directory fsynced. An existing file

@@ -362,14 +362,29 @@ static void test_bad_vendor_missing(void **state) {
         check_error(-ENOENT, "/devices/0000:01:00.0/vendor", "missing");
 }
 
+/* Issue 16, item 3: an attribute linked out of the root is refused before
+ * libpci or we read it, and no byte of it is shown. */
+static void test_bad_vendor_link(void **state) {
+        sh("printf 'root:$6$secret:19000::::::\\n' > %s/shadow-outside && rm %s/" GPU "/vendor && "
+           "ln -s %s/shadow-outside %s/" GPU "/vendor",
+           root, root, root, root);
+        check_error(-EIO, "/0000:01:00.0/vendor", "is a symbolic link: a sysfs attribute is a regular file");
+}
+
+/* Item 11: a FIFO would block libpci's read forever. */
+static void test_bad_config_fifo(void **state) {
+        sh("rm %s/" GPU "/config && mkfifo %s/" GPU "/config", root, root);
+        check_error(-EIO, "/0000:01:00.0/config", "is not a regular file");
+}
+
 static void test_bad_class_garbage(void **state) {
         sh("echo 'VGA please' > %s/" GPU "/class", root);
-        check_error(-EIO, "/devices/0000:01:00.0/class", "VGA please");
+        check_error(-EIO, "/devices/0000:01:00.0/class", "holds 10 bytes that are not 0x and 6 hex digits");
 }
 
 static void test_bad_device_short(void **state) {
         sh("echo 0x1b8 > %s/" GPU "/device", root);
-        check_error(-EIO, "/devices/0000:01:00.0/device", "0x1b8");
+        check_error(-EIO, "/devices/0000:01:00.0/device", "holds 5 bytes that are not 0x and 4 hex digits");
 }
 
 static void test_bad_driver_dangling(void **state) {
@@ -534,6 +549,8 @@ int main(void) {
                 cmocka_unit_test(test_host),
                 BAD(test_bad_vendor_missing),
                 BAD(test_bad_class_garbage),
+                BAD(test_bad_vendor_link),
+                BAD(test_bad_config_fifo),
                 BAD(test_bad_device_short),
                 BAD(test_bad_driver_dangling),
                 BAD(test_bad_group_dangling),

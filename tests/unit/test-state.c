@@ -263,17 +263,45 @@ static void test_refused(void **state) {
         parse_fails("{ \"version\": 2, \"created\": [ { \"path\": \"/etc/kernel/cmdline\" } ] }",
                     "created entry 0 lacks path or base");
         /* A good record before the bad part leaves nothing behind. */
-        parse_fails("{ \"version\": 1, \"kernel_args\": [ { \"file\": \"/etc/default/grub\", \"var\": \"V\", "
-                    "\"arg\": \"a\" } ], \"dirs\": [ 5 ] }",
+        parse_fails(
+                "{ \"version\": 1, \"kernel_args\": [ { \"file\": \"/etc/default/grub\", \"var\": \"V\", "
+                "\"arg\": \"a\" } ], \"dirs\": [ 5 ] }",
+                "dirs entry 0 is not a string");
+}
+
+/* Issue 16, item 9: a record that does not parse to the schema is refused
+ * whole, not read as if the bad part were absent. */
+static void test_schema(void **state) {
+        parse_fails("{ \"version\": 2, \"files\": \"x\" }", "\"files\" is not an array");
+        parse_fails("{ \"version\": 2, \"kernel_args\": {} }", "\"kernel_args\" is not an array");
+        parse_fails("{ \"version\": 2, \"dirs\": \"/etc\" }", "\"dirs\" is not an array");
+        parse_fails("{ \"version\": \"2\" }", "\"version\" is not a number");
+        parse_fails("{ \"version\": 2, \"files\": [ 1 ] }", "files entry 0 is not an object");
+        parse_fails("{ \"version\": 2, \"files\": [ { \"path\": 7, \"sha256\": \"\" } ] }",
+                    "files entry 0: \"path\" is not a string");
+        parse_fails("{ \"version\": 2, \"kernel_args\": [ { \"store\": \"grub-defaults\", \"file\": "
+                    "\"/etc/default/grub\", \"var\": \"V\", \"arg\": \"a\", \"space\": \"yes\" } ] }",
+                    "kernel_args entry 0: \"space\" is not true or false");
+        parse_fails("{ \"version\": 2, \"files\": [ { \"path\": \"/etc/modprobe.d/virt-host-config.conf\", "
+                    "\"sha256\": \"abc\" } ] }",
+                    "files entry 0 lacks a clean absolute path or a sha256");
+        /* ".." and "." are not clean paths: never joined to the root. */
+        parse_fails("{ \"version\": 2, \"files\": [ { \"path\": \"/../victim\", \"sha256\": "
+                    "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\" } ] }",
+                    "files entry 0 lacks a clean absolute path");
+        parse_fails("{ \"version\": 2, \"dirs\": [ \"/etc/./x\" ] }",
                     "dirs entry 0 is not an absolute path");
+        parse_fails("{ \"version\": 2, \"boot_entries\": [ \"/boot//a.conf\" ] }", "boot_entries entry 0");
+        /* Strict JSON: json-c's lax mode would take these. */
+        parse_fails("{ \"version\": 2, }", "broken JSON");
+        parse_fails("{ \"version\": 2 } {", "broken JSON");
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_v1),
-                cmocka_unit_test(test_v2_round_trip),
-                cmocka_unit_test(test_union),
-                cmocka_unit_test(test_refused),
+                cmocka_unit_test(test_v1),     cmocka_unit_test(test_v2_round_trip),
+                cmocka_unit_test(test_union),  cmocka_unit_test(test_refused),
+                cmocka_unit_test(test_schema),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

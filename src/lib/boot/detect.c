@@ -76,7 +76,7 @@ static bool is_file_abs(const struct vhc_root *r, const char *abs) {
 
 /* There, as a file or a link (a dangling one is an error for its store). */
 static bool exists_abs(const struct vhc_root *r, const char *abs) {
-        _cleanup_free_ char *p = vhc_root_join(r, abs);
+        _cleanup_free_ char *p = vhc_root_join_nofollow(r, abs);
         struct stat st;
 
         return p && lstat(p, &st) == 0 && !S_ISDIR(st.st_mode);
@@ -86,7 +86,7 @@ static bool exists_abs(const struct vhc_root *r, const char *abs) {
  * /usr) they lead to /usr, looked at first. */
 int vhc_boot_find_tool(const struct vhc_root *r, const char *name, char **ret) {
         for (const enum vhc_path *d = vhc_path_list(VHC_PATHS_PROGRAM_DIRS); *d != _VHC_PATH_MAX; d++) {
-                _cleanup_free_ char *dir = vhc_root_path(r, *d), *abs = NULL, *full = NULL;
+                _cleanup_free_ char *dir = vhc_root_path_nofollow(r, *d), *abs = NULL, *full = NULL;
                 struct stat st;
 
                 if (!dir)
@@ -293,11 +293,14 @@ static int detect_kernels(const struct vhc_root *r, struct vhc_boot *b) {
                         return -ENOMEM;
                 /* /lib as a link to usr/lib: already seen. */
                 if (*d == VHC_PATH_LIB_MODULES) {
-                        _cleanup_free_ char *lib = strdup(dir);
+                        _cleanup_free_ char *abs = strdup(vhc_path_abs(*d)), *lib = NULL;
 
+                        if (!abs)
+                                return -ENOMEM;
+                        *strrchr(abs, '/') = '\0';
+                        lib = vhc_root_join_nofollow(r, abs);
                         if (!lib)
                                 return -ENOMEM;
-                        *strrchr(lib, '/') = '\0';
                         if (lstat(lib, &st) < 0 || !S_ISDIR(st.st_mode))
                                 continue;
                 }

@@ -59,7 +59,7 @@ static int list_entries(const struct vhc_boot *b, const char *dir, char ***ret) 
 /* /etc/default/grub through its links (Fedora: /etc/sysconfig/grub ->
  * ../default/grub), as the machine path of the real file. */
 static int grub_defaults_abs(const struct vhc_boot *b, char **ret, struct vhc_err *e) {
-        _cleanup_free_ char *full = vhc_root_path(b->root, VHC_PATH_GRUB_DEFAULT);
+        _cleanup_free_ char *full = vhc_root_path_nofollow(b->root, VHC_PATH_GRUB_DEFAULT);
         int r;
 
         if (!full)
