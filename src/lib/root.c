@@ -77,6 +77,12 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_USR_LIB64] = "/usr/lib64",
         [VHC_PATH_USR_LIB] = "/usr/lib",
         [VHC_PATH_LIBVIRT_DIR] = "/etc/libvirt",
+        [VHC_PATH_LOOKING_GLASS_TMPFILES] = "/etc/tmpfiles.d/virt-host-config-looking-glass.conf",
+        [VHC_PATH_KVMFR_MODPROBE] = "/etc/modprobe.d/virt-host-config-kvmfr.conf",
+        [VHC_PATH_KVMFR_MODULES_LOAD] = "/etc/modules-load.d/virt-host-config-kvmfr.conf",
+        [VHC_PATH_KVMFR_UDEV_RULE] = "/etc/udev/rules.d/70-virt-host-config-kvmfr.rules",
+        [VHC_PATH_SELINUX_CONFIG] = "/etc/selinux/config",
+        [VHC_PATH_LIBVIRT_QEMU_CONF] = "/etc/libvirt/qemu.conf",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was

@@ -74,6 +74,12 @@ enum vhc_path {
         VHC_PATH_USR_LIB64,         /* /usr/lib64 (Fedora's libvirt.so.0.*) */
         VHC_PATH_USR_LIB,           /* /usr/lib (Debian's <triplet>/libvirt.so.0.*, Arch's) */
         VHC_PATH_LIBVIRT_DIR,       /* /etc/libvirt (qemu.conf) */
+        VHC_PATH_LOOKING_GLASS_TMPFILES, /* /etc/tmpfiles.d/virt-host-config-looking-glass.conf */
+        VHC_PATH_KVMFR_MODPROBE,    /* /etc/modprobe.d/virt-host-config-kvmfr.conf */
+        VHC_PATH_KVMFR_MODULES_LOAD, /* /etc/modules-load.d/virt-host-config-kvmfr.conf */
+        VHC_PATH_KVMFR_UDEV_RULE,   /* /etc/udev/rules.d/70-virt-host-config-kvmfr.rules */
+        VHC_PATH_SELINUX_CONFIG,    /* /etc/selinux/config (the machine has SELinux) */
+        VHC_PATH_LIBVIRT_QEMU_CONF, /* /etc/libvirt/qemu.conf */
         _VHC_PATH_MAX,
 };
 
