@@ -213,10 +213,11 @@ static int pick_looking_glass(struct gx_ctx *ctx, struct gx_host *h) {
         lg->legacy_syntax = h->libvirt && h->libvirt < VHC_LIBVIRT_QEMU_JSON;
         if (!lg->kvmfr) {
                 gx_note("Looking Glass: %ux%u needs %u MiB on %s; without kvmfr QEMU makes that file as its "
-                        "own "
-                        "user: create it for yours first (f %s 0660 you kvm - in a tmpfiles.d file)",
+                        "own user: create it for yours first (looking_glass = yes in %s does, or f %s 0660 "
+                        "you "
+                        "kvm - in a tmpfiles.d file)",
                         w, hh, lg->size_mib, vhc_path_abs(VHC_PATH_SHM_LOOKING_GLASS),
-                        vhc_path_abs(VHC_PATH_SHM_LOOKING_GLASS));
+                        vhc_path_abs(VHC_PATH_CONFIG), vhc_path_abs(VHC_PATH_SHM_LOOKING_GLASS));
                 return 0;
         }
         read_line(ctx->root, VHC_PATH_SYS_MODULE, "kvmfr/parameters/static_size_mb", loaded, sizeof(loaded));

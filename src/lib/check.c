@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "check.h"
 #include "boot/detect.h"
@@ -13,6 +14,7 @@
 #include "fileio.h"
 #include "grub-default.h"
 #include "kargs.h"
+#include "lookingglass.h"
 #include "meminfo.h"
 #include "passthru.h"
 #include "strv.h"
@@ -1684,6 +1686,165 @@ static int check_bars(struct checker *c, const char *id) {
 }
 
 /* The report's order; one check a line, which clang-format would pack. */
+/* ---- Looking Glass ----------------------------------------------------- */
+
+static bool kvmfr_used(const struct checker *c) {
+        return c->in->kmod && vhc_kmod_available(c->in->kmod, "kvmfr") != VHC_KMOD_MISSING;
+}
+
+/* What is wrong with the shm file tmpfiles.d made or QEMU made first: its
+ * owner, group, mode, or SELinux type; *ret NULL when nothing is (or it is
+ * not there yet). */
+static int shm_problem(struct checker *c, char **ret, bool *ret_exists) {
+        const struct vhc_config *cf = c->in->config;
+        const struct vhc_root *r = c->in->root;
+        _cleanup_free_ char *path = vhc_root_path(r, VHC_PATH_SHM_LOOKING_GLASS),
+                            *pp = vhc_root_path(r, VHC_PATH_ETC_PASSWD),
+                            *gp = vhc_root_path(r, VHC_PATH_ETC_GROUP), *passwd = NULL, *group = NULL;
+        char label[256] = "";
+        struct stat st;
+        uid_t uid;
+        gid_t gid;
+        ssize_t n;
+
+        *ret = NULL;
+        *ret_exists = false;
+        if (!path || !pp || !gp)
+                return -ENOMEM;
+        if (lstat(path, &st) < 0)
+                return 0;
+        *ret_exists = true;
+        if (!S_ISREG(st.st_mode)) {
+                *ret = strprintf("%s is not a regular file", vhc_path_abs(VHC_PATH_SHM_LOOKING_GLASS));
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (vhc_read_file(pp, 16 << 20, &passwd, NULL) == -ENOMEM ||
+            vhc_read_file(gp, 16 << 20, &group, NULL) == -ENOMEM)
+                return -ENOMEM;
+        if (vhc_user_group_ids(strempty(passwd), strempty(group), cf->looking_glass_user, "kvm", &uid,
+                               &gid) >= 0 &&
+            (st.st_uid != uid || st.st_gid != gid || (st.st_mode & 07777) != 0660)) {
+                *ret = strprintf(
+                        "%s is owned by %u:%u, mode %04o, not %s:kvm 0660 as tmpfiles.d makes it "
+                        "(QEMU makes it its own when a guest starts first): the client cannot map it",
+                        vhc_path_abs(VHC_PATH_SHM_LOOKING_GLASS), (unsigned)st.st_uid, (unsigned)st.st_gid,
+                        (unsigned)(st.st_mode & 07777), cf->looking_glass_user);
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (!exists_in_root(r, vhc_path_abs(VHC_PATH_SELINUX_CONFIG)))
+                return 0;
+        n = lgetxattr(path, "security.selinux", label, sizeof(label) - 1);
+        label[n > 0 ? n : 0] = '\0';
+        if (!strstr(label, ":svirt_tmpfs_t:")) {
+                *ret = strprintf("%s has the SELinux label '%s', not svirt_tmpfs_t: QEMU (svirt_t) may not "
+                                 "open it",
+                                 vhc_path_abs(VHC_PATH_SHM_LOOKING_GLASS), label[0] ? label : "(none)");
+                return *ret ? 0 : -ENOMEM;
+        }
+        return 0;
+}
+
+/* looking_glass = yes: the files apply writes for it, and kvmfr's size as loaded. */
+static int check_looking_glass(struct checker *c, const char *id) {
+        const struct vhc_config *cf = c->in->config;
+        const struct vhc_root *r = c->in->root;
+        const char *t = "Looking Glass", *shm = vhc_path_abs(VHC_PATH_SHM_LOOKING_GLASS);
+        _cleanup_free_ char *sizep = NULL, *loaded = NULL, *problem = NULL;
+        unsigned mib;
+        bool kvmfr = kvmfr_used(c), shm_exists = false;
+        int r_;
+
+        if (!cf || !cf->looking_glass)
+                return 0;
+        if (vhc_looking_glass_size_mib(cf->looking_glass_width, cf->looking_glass_height, &mib) < 0)
+                return -EINVAL;
+        if (!exists_in_root(r, vhc_path_abs(VHC_PATH_LOOKING_GLASS_TMPFILES)) ||
+            (kvmfr && !exists_in_root(r, vhc_path_abs(VHC_PATH_KVMFR_MODPROBE))))
+                return add(c, id, VHC_CHECK_WARN, t, NULL,
+                           strprintf("looking_glass = yes, but %s is not written yet",
+                                     vhc_path_abs(
+                                             exists_in_root(r, vhc_path_abs(VHC_PATH_LOOKING_GLASS_TMPFILES))
+                                                     ? VHC_PATH_KVMFR_MODPROBE
+                                                     : VHC_PATH_LOOKING_GLASS_TMPFILES)),
+                           str("run 'virt-host-config apply', then reboot"));
+        r_ = shm_problem(c, &problem, &shm_exists);
+        if (r_ < 0)
+                return r_;
+        if (problem)
+                return add(c, id, VHC_CHECK_WARN, t, NULL, TAKE_PTR(problem),
+                           strprintf("with no guest running: 'rm %s && systemd-tmpfiles --create %s'", shm,
+                                     vhc_path_abs(VHC_PATH_LOOKING_GLASS_TMPFILES)));
+        if (!kvmfr)
+                return add(c, id, VHC_CHECK_PASS, t, NULL,
+                           strprintf("no kvmfr module: %s, %s:kvm 0660%s, %s; %ux%u needs %u MiB "
+                                     "(virt-guest-xml --looking-glass=%ux%u)",
+                                     shm, cf->looking_glass_user,
+                                     exists_in_root(r, vhc_path_abs(VHC_PATH_SELINUX_CONFIG))
+                                             ? ", SELinux type svirt_tmpfs_t"
+                                             : "",
+                                     shm_exists ? "present" : "made at the next boot",
+                                     cf->looking_glass_width, cf->looking_glass_height, mib,
+                                     cf->looking_glass_width, cf->looking_glass_height),
+                           NULL);
+        sizep = vhc_root_pathf(r, VHC_PATH_SYS_MODULE, "kvmfr/parameters/static_size_mb");
+        if (!sizep)
+                return -ENOMEM;
+        if (vhc_read_file(sizep, 64, &loaded, NULL) >= 0) {
+                loaded[strcspn(loaded, "\n")] = '\0';
+                if (strtoul(loaded, NULL, 10) != mib)
+                        return add(c, id, VHC_CHECK_WARN, t, NULL,
+                                   strprintf("kvmfr is loaded with static_size_mb=%s, %ux%u needs %u",
+                                             loaded, cf->looking_glass_width, cf->looking_glass_height, mib),
+                                   str("with no guest running, 'modprobe -r kvmfr && modprobe kvmfr', or "
+                                       "reboot"));
+        }
+        return add(c, id, VHC_CHECK_PASS, t, NULL,
+                   strprintf("kvmfr (kernel %s): %s of %u MiB for %ux%u, group kvm, %s",
+                             strempty(vhc_kmod_release(c->in->kmod)), vhc_path_abs(VHC_PATH_KVMFR_DEV), mib,
+                             cf->looking_glass_width, cf->looking_glass_height,
+                             loaded ? "loaded" : "loaded at the next boot"),
+                   NULL);
+}
+
+/* kvmfr: libvirt's device cgroup lets QEMU open only what qemu.conf lists. */
+static int check_kvmfr_acl(struct checker *c, const char *id) {
+        const struct vhc_config *cf = c->in->config;
+        const char *t = "kvmfr in qemu.conf", *dev = vhc_path_abs(VHC_PATH_KVMFR_DEV),
+                   *conf = vhc_path_abs(VHC_PATH_LIBVIRT_QEMU_CONF);
+        _cleanup_free_ char *path = vhc_root_path(c->in->root, VHC_PATH_LIBVIRT_QEMU_CONF), *text = NULL,
+                            *line = vhc_qemu_conf_acl_line(dev);
+        _cleanup_strv_free_ char **acl = NULL;
+        int r;
+
+        if (!cf || !cf->looking_glass || !kvmfr_used(c))
+                return 0;
+        if (!path || !line)
+                return -ENOMEM;
+        r = vhc_read_file(path, 1 << 20, &text, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0)
+                r = vhc_qemu_conf_acl(text, &acl);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0 && strv_contains(acl, dev))
+                return add(c, id, VHC_CHECK_PASS, t, NULL,
+                           strprintf("cgroup_device_acl in %s has %s", conf, dev), NULL);
+        return add(
+                c, id, VHC_CHECK_FAIL, t, NULL,
+                strprintf("%s: QEMU may not open %s (libvirt reads no drop-in for qemu.conf, so "
+                          "virt-host-config leaves it to you)",
+                          r == -ENOENT
+                                  ? "no cgroup_device_acl line in qemu.conf: libvirt's default list applies"
+                          : r == -EINVAL ? "cgroup_device_acl in qemu.conf is not a list of strings"
+                          : r < 0        ? "no qemu.conf"
+                                         : "cgroup_device_acl in qemu.conf lacks it",
+                          dev),
+                strprintf("add to %s, then restart libvirt ('systemctl try-restart virtqemud.service "
+                          "libvirtd.service'): %s",
+                          conf, line));
+}
+
 /* clang-format off */
 static const struct {
         const char *id;
@@ -1708,6 +1869,8 @@ static const struct {
         {"uefi-gop", check_uefi_gop},
         {"bar-size", check_bars},
         {"nvidia-audio-msi", check_nvidia_audio},
+        {"looking-glass", check_looking_glass},
+        {"kvmfr-cgroup-acl", check_kvmfr_acl},
 };
 /* clang-format on */
 

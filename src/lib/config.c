@@ -4,6 +4,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "domxml.h"
 #include "fileio.h"
 #include "strv.h"
 #include "topology.h"
@@ -13,6 +14,9 @@ void vhc_config_init(struct vhc_config *c) {
                 .iommu = true,
                 .isolate = VHC_ISOLATE_AUTO,
                 .memlock = VHC_MEMLOCK_AUTO,
+                /* virt-guest-xml --looking-glass's default */
+                .looking_glass_width = 2560,
+                .looking_glass_height = 1440,
         };
 }
 
@@ -185,6 +189,42 @@ static int set_isolate_cpus(struct parse_ctx *p, const char *value) {
         return 1;
 }
 
+/* A user name as useradd(8) takes it (and tmpfiles.d's field needs no quoting). */
+static bool valid_user_name(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 32 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+                return false;
+        for (size_t i = 1; i < n; i++)
+                if (!isalnum((unsigned char)s[i]) && !strchr("_-.", s[i]) && !(s[i] == '$' && i == n - 1))
+                        return false;
+        return true;
+}
+
+static int set_looking_glass(struct parse_ctx *p, const char *key, const char *value) {
+        struct vhc_config *c = p->c;
+
+        if (streq(key, "looking_glass")) {
+                if (!streq(value, "yes") && !streq(value, "no"))
+                        return fail(p, "looking_glass: '%s' is not yes or no", value);
+                c->looking_glass = streq(value, "yes");
+                c->looking_glass_line = p->line;
+        } else if (streq(key, "looking_glass_user")) {
+                if (value[0] && !valid_user_name(value))
+                        return fail(p, "looking_glass_user: '%s' is not a user name", value);
+                snprintf(c->looking_glass_user, sizeof(c->looking_glass_user), "%s", value);
+                c->looking_glass_user_line = p->line;
+        } else if (vhc_looking_glass_parse_resolution(value, &c->looking_glass_width,
+                                                      &c->looking_glass_height) < 0)
+                return fail(p, "looking_glass_resolution: '%s' is not a resolution like 2560x1440", value);
+        return 1;
+}
+
+/* On one line: tests/cli/test-manpages.sh reads the list from here. */
+/* clang-format off */
+#define KNOWN_KEYS "known: iommu, isolate, memlock, hugepages, cpu_governor, isolate_cpus, vendor_reset, looking_glass, looking_glass_user, looking_glass_resolution"
+/* clang-format on */
+
 static int handler(void *user, const char *section, const char *key, const char *value) {
         struct parse_ctx *p = user;
 
@@ -213,8 +253,10 @@ static int handler(void *user, const char *section, const char *key, const char 
                 p->c->vendor_reset = streq(value, "yes");
                 return 1;
         }
-        return fail(p, "unknown key '%s' (known: iommu, isolate, memlock, hugepages, cpu_governor, isolate_cpus, vendor_reset)",
-                    key);
+        if (streq(key, "looking_glass") || streq(key, "looking_glass_user") ||
+            streq(key, "looking_glass_resolution"))
+                return set_looking_glass(p, key, value);
+        return fail(p, "unknown key '%s' (" KNOWN_KEYS ")", key);
 }
 
 /* inih's reader, counting lines so the handler knows where it is. */
@@ -267,8 +309,14 @@ int vhc_config_load_string(struct vhc_config *c, const char *text, const char *n
         p.line = 0;
         snprintf(c->source, sizeof(c->source), "%s", strempty(name));
         r = ini_parse_stream(string_reader, &p, handler, &p);
-        if (r == 0 && p.err_line == 0)
+        if (r == 0 && p.err_line == 0) {
+                if (c->looking_glass && !c->looking_glass_user[0])
+                        return vhc_err_set(
+                                e, -EINVAL, name, c->looking_glass_line,
+                                "looking_glass = yes needs looking_glass_user = NAME, the user (a member "
+                                "of group kvm) who runs the Looking Glass client");
                 return 0;
+        }
         if (p.err_line && (r <= 0 || (unsigned)r >= p.err_line))
                 return vhc_err_set(e, -EINVAL, name, p.err_line, "%s", p.err_msg);
         return vhc_err_set(e, -EINVAL, name, r > 0 ? (unsigned)r : 0,

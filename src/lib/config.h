@@ -42,6 +42,9 @@ struct vhc_config {
         enum vhc_isolate_cpus_mode isolate_cpus;
         char isolate_cpus_list[200]; /* VHC_ISOLATE_CPUS_LIST: a valid CPU list as written, "2-7,10-15" */
         bool vendor_reset; /* isolated devices on vendor-reset's list get its device-specific reset */
+        bool looking_glass;          /* the host side of Looking Glass: the shm file, kvmfr */
+        char looking_glass_user[33]; /* who runs the client: owner of /dev/shm/looking-glass; "" unset */
+        unsigned looking_glass_width, looking_glass_height; /* the guest's largest resolution */
 
         /* Where the values came from, for the errors only apply can find
          * (against the host's RAM and CPUs): the file as loaded ("" for
@@ -49,6 +52,7 @@ struct vhc_config {
         char source[PATH_MAX];
         unsigned hugepages_line;
         unsigned isolate_cpus_line;
+        unsigned looking_glass_line, looking_glass_user_line;
 };
 
 void vhc_config_init(struct vhc_config *c);

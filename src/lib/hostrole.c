@@ -10,6 +10,8 @@
 #include "cpuinfo.h"
 #include "initramfs-tools.h"
 #include "log.h"
+#include "lookingglass.h"
+#include "domxml.h"
 #include "fileio.h"
 #include "managed.h"
 #include "grub-default.h"
@@ -167,6 +169,10 @@ static const struct generated_file {
         {VHC_PATH_INITRAMFS_TOOLS_HOOK, "initramfs (initramfs-tools)", VHC_EFFECT_REBOOT},
         {VHC_PATH_LIMITS_CONF, "memlock for group kvm", VHC_EFFECT_LOGIN},
         {VHC_PATH_LIBVIRT_QEMU_HOOK, "libvirt hook: host tuning while guests run", VHC_EFFECT_LIBVIRT},
+        {VHC_PATH_LOOKING_GLASS_TMPFILES, "Looking Glass shared memory", VHC_EFFECT_REBOOT},
+        {VHC_PATH_KVMFR_MODPROBE, "Looking Glass kvmfr size", VHC_EFFECT_REBOOT},
+        {VHC_PATH_KVMFR_MODULES_LOAD, "Looking Glass kvmfr at boot", VHC_EFFECT_REBOOT},
+        {VHC_PATH_KVMFR_UDEV_RULE, "Looking Glass /dev/kvmfr0 for group kvm", VHC_EFFECT_REBOOT},
 };
 
 static const struct generated_file *generated_file_by_abs(const char *abs) {
@@ -554,6 +560,110 @@ static int plan_tuning(struct vhc_txn *t, const struct vhc_config *c, struct vhc
         return 0;
 }
 
+/* looking_glass_user must be able to own the shm file and open /dev/kvmfr0. */
+static int check_looking_glass_user(struct vhc_txn *t, const struct vhc_config *c, struct vhc_err *e) {
+        _cleanup_free_ char *pp = vhc_root_path(t->root, VHC_PATH_ETC_PASSWD),
+                            *gp = vhc_root_path(t->root, VHC_PATH_ETC_GROUP), *passwd = NULL, *group = NULL;
+        const char *u = c->looking_glass_user;
+        size_t len;
+        int r;
+
+        if (!pp || !gp)
+                return -ENOMEM;
+        if ((r = vhc_read_machine_file(pp, &passwd, &len, e)) < 0 ||
+            (r = vhc_read_machine_file(gp, &group, &len, e)) < 0)
+                return r;
+        r = vhc_user_in_group(strempty(passwd), strempty(group), u, "kvm");
+        if (r == -ENOENT)
+                return vhc_config_err(c, e, c->looking_glass_user_line,
+                                      "looking_glass_user: no user '%s' in %s", u,
+                                      vhc_path_abs(VHC_PATH_ETC_PASSWD));
+        if (r == -ESRCH)
+                return vhc_config_err(
+                        c, e, c->looking_glass_user_line,
+                        "looking_glass_user: no group kvm in %s: create it ('groupadd -r kvm')",
+                        vhc_path_abs(VHC_PATH_ETC_GROUP));
+        if (r == 0)
+                return vhc_config_err(
+                        c, e, c->looking_glass_user_line,
+                        "looking_glass_user: '%s' is not a member of group kvm: run 'usermod -aG kvm %s' "
+                        "and apply again",
+                        u, u);
+        return 0;
+}
+
+static bool kvmfr_installed(struct vhc_txn *t) {
+        _cleanup_(vhc_kmod_freep) struct vhc_kmod *k = NULL;
+        struct vhc_err ignored = {};
+
+        return vhc_kmod_new(t->root, NULL, &k, &ignored) >= 0 &&
+               vhc_kmod_available(k, "kvmfr") != VHC_KMOD_MISSING;
+}
+
+/* Whether libvirt lets QEMU open dev: qemu.conf's cgroup_device_acl names it. */
+static bool qemu_conf_allows(const struct vhc_root *root, const char *dev) {
+        _cleanup_free_ char *path = vhc_root_path(root, VHC_PATH_LIBVIRT_QEMU_CONF), *text = NULL;
+        _cleanup_strv_free_ char **acl = NULL;
+
+        return path && vhc_read_file(path, 1 << 20, &text, NULL) >= 0 &&
+               vhc_qemu_conf_acl(text, &acl) >= 0 && strv_contains(acl, dev);
+}
+
+/* looking_glass = yes: the shm file always (a guest without kvmfr uses it),
+ * and kvmfr's files when the module is installed for the kernel, as
+ * virt-guest-xml then writes the guest for /dev/kvmfr0. */
+static int plan_looking_glass(struct vhc_txn *t, const struct vhc_config *c, struct vhc_err *e) {
+        _cleanup_free_ char *tmpfiles = NULL, *modprobe = NULL, *load = NULL, *udev = NULL, *sel = NULL,
+                            *line = NULL;
+        const char *kvmfr = vhc_path_abs(VHC_PATH_KVMFR_DEV);
+        unsigned mib;
+        int r;
+
+        if (c->looking_glass) {
+                r = check_looking_glass_user(t, c, e);
+                if (r < 0)
+                        return r;
+                sel = vhc_root_path(t->root, VHC_PATH_SELINUX_CONFIG);
+                if (!sel)
+                        return -ENOMEM;
+                r = vhc_render_looking_glass_tmpfiles(vhc_path_abs(VHC_PATH_SHM_LOOKING_GLASS),
+                                                      c->looking_glass_user, access(sel, F_OK) == 0,
+                                                      &tmpfiles);
+                if (r >= 0 && kvmfr_installed(t)) {
+                        r = vhc_looking_glass_size_mib(c->looking_glass_width, c->looking_glass_height,
+                                                       &mib);
+                        if (r >= 0)
+                                r = vhc_render_kvmfr_modprobe(mib, c->looking_glass_width,
+                                                              c->looking_glass_height, &modprobe);
+                        if (r >= 0)
+                                r = vhc_render_kvmfr_modules_load(&load);
+                        if (r >= 0)
+                                r = vhc_render_kvmfr_udev_rule(&udev);
+                }
+                if (r < 0)
+                        return vhc_err_set(e, r, NULL, 0, "cannot render the Looking Glass files: %s",
+                                           strerror(-r));
+        }
+        if ((r = plan_generated(t, VHC_PATH_LOOKING_GLASS_TMPFILES, tmpfiles, 0644, e)) < 0 ||
+            (r = plan_generated(t, VHC_PATH_KVMFR_MODPROBE, modprobe, 0644, e)) < 0 ||
+            (r = plan_generated(t, VHC_PATH_KVMFR_MODULES_LOAD, load, 0644, e)) < 0 ||
+            (r = plan_generated(t, VHC_PATH_KVMFR_UDEV_RULE, udev, 0644, e)) < 0)
+                return r;
+        /* libvirt has no drop-in directory for qemu.conf, and qemu.conf is the
+         * user's: say what to add rather than edit it. */
+        if (udev && !qemu_conf_allows(t->root, kvmfr)) {
+                line = vhc_qemu_conf_acl_line(kvmfr);
+                if (!line)
+                        return -ENOMEM;
+                return warn(t,
+                            "Looking Glass: libvirt lets QEMU open %s only when %s's cgroup_device_acl "
+                            "names it, "
+                            "and reads no drop-in for that file: add the line '%s' there",
+                            kvmfr, vhc_path_abs(VHC_PATH_LIBVIRT_QEMU_CONF), line);
+        }
+        return 0;
+}
+
 /* Removes a file we wrote, unless someone edited it since. */
 static int plan_removal(struct vhc_txn *t, const struct vhc_file_record *rec, struct vhc_err *e) {
         _cleanup_free_ char *path = vhc_root_join_nofollow(t->root, rec->path), *old = NULL;
@@ -618,6 +728,9 @@ int vhc_txn_plan_apply(struct vhc_txn *t, const struct vhc_config *c, struct vhc
         if (r < 0)
                 return r;
         r = plan_tuning(t, c, e);
+        if (r < 0)
+                return r;
+        r = plan_looking_glass(t, c, e);
         if (r < 0)
                 return r;
         /* Files an earlier apply wrote that this one does not know any more. */

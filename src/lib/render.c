@@ -256,3 +256,95 @@ int vhc_render_limits(uint64_t bytes, char **ret) {
         fprintf(f, "@kvm hard memlock %s\n", value);
         return vhc_memstream_finish(f, &buf, ret);
 }
+
+/*
+ * Looking Glass without kvmfr: QEMU opens /dev/shm/looking-glass and the
+ * client, run by the user, maps the same file. Left to QEMU the file is
+ * qemu's and 0644 (doc/ivshmem_shm.rst), so tmpfiles.d creates it first,
+ * the user's and group kvm's (QEMU runs as qemu, a member of kvm).
+ *
+ * SELinux: the policy (selinux-policy, policy/modules/contrib/virt.te) lets a
+ * guest's QEMU (svirt_t, a virt_domain) open files on tmpfs only of type
+ * svirt_tmpfs_t (manage_files_pattern(virt_domain, svirt_tmpfs_t, ...));
+ * such files get it by type transition when QEMU creates them. Created by
+ * systemd-tmpfiles, the file would be tmpfs_t: file_contexts has
+ * "/dev/shm/.* <<none>>" (policy/modules/kernel/filesystem.fc), and QEMU is
+ * refused. The "t" line sets the label as tmpfiles creates the file, which
+ * systemd_tmpfiles_t may do (files_relabel_non_auth_files in systemd.te): no
+ * policy module and no "semanage fcontext" rule in the policy store, so
+ * revert takes it out with this file. Level s0: the guests' categories
+ * dominate it.
+ */
+int vhc_render_looking_glass_tmpfiles(const char *shm_abs, const char *user, bool selinux, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        if (!shm_abs || shm_abs[0] != '/' || strpbrk(shm_abs, " \t\n\\%") || !user || !user[0] ||
+            strpbrk(user, " \t\n\\%:"))
+                return -EINVAL;
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        fputs(VHC_GENERATED_HEADER
+              "\n"
+              "#\n"
+              "# Looking Glass's shared memory for guests without kvmfr (<shmem\n"
+              "# name='looking-glass'>): the client's user and QEMU (group kvm) share it.\n",
+              f);
+        fprintf(f, "f %s 0660 %s kvm -\n", shm_abs, user);
+        if (selinux) {
+                fputs("# SELinux: the type QEMU (svirt_t) may open on tmpfs.\n", f);
+                fprintf(f, "t %s - - - - security.selinux=system_u:object_r:svirt_tmpfs_t:s0\n", shm_abs);
+        }
+        return vhc_memstream_finish(f, &buf, ret);
+}
+
+int vhc_render_kvmfr_modprobe(unsigned size_mib, unsigned width, unsigned height, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        if (size_mib == 0)
+                return -EINVAL;
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        fputs(VHC_GENERATED_HEADER
+              "\n"
+              "#\n"
+              "# Looking Glass's kvmfr module: one device, /dev/kvmfr0, of the size the\n",
+              f);
+        fprintf(f,
+                "# guest's IVSHMEM device has for %ux%u (virt-guest-xml --looking-glass=%ux%u).\n"
+                "options kvmfr static_size_mb=%u\n",
+                width, height, width, height, size_mib);
+        return vhc_memstream_finish(f, &buf, ret);
+}
+
+int vhc_render_kvmfr_modules_load(char **ret) {
+        /* Nothing loads kvmfr by itself (no device asks for it), and a guest
+         * started before it would make /dev/kvmfr0 a plain file. */
+        char *s = strdup(VHC_GENERATED_HEADER "\n"
+                                              "#\n"
+                                              "# Looking Glass: /dev/kvmfr0 from boot on.\n"
+                                              "kvmfr\n");
+
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int vhc_render_kvmfr_udev_rule(char **ret) {
+        char *s = strdup(VHC_GENERATED_HEADER
+                         "\n"
+                         "#\n"
+                         "# Looking Glass: /dev/kvmfr0 for QEMU and the client's user, both in group kvm.\n"
+                         "SUBSYSTEM==\"kvmfr\", GROUP=\"kvm\", MODE=\"0660\"\n");
+
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}

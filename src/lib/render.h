@@ -29,3 +29,15 @@ int vhc_render_dracut(const struct vhc_plan *p, const char *udev_rule_abs, char 
 /* limits.d: memlock for @kvm, soft and hard, in KiB rounded up; bytes UINT64_MAX:
  * unlimited; 0: -EINVAL. */
 int vhc_render_limits(uint64_t bytes, char **ret);
+
+/* Looking Glass (looking_glass = yes). tmpfiles.d: the shared memory file
+ * shm_abs for user, group kvm, mode 0660, created at boot before any guest;
+ * with selinux, the line that labels it svirt_tmpfs_t. -EINVAL for a path or
+ * user that a tmpfiles.d field cannot hold. */
+int vhc_render_looking_glass_tmpfiles(const char *shm_abs, const char *user, bool selinux, char **ret);
+/* kvmfr: modprobe.d "options kvmfr static_size_mb=N" (size_mib > 0, else
+ * -EINVAL); modules-load.d "kvmfr"; the udev rule giving its devices to
+ * group kvm, mode 0660. */
+int vhc_render_kvmfr_modprobe(unsigned size_mib, unsigned width, unsigned height, char **ret);
+int vhc_render_kvmfr_modules_load(char **ret);
+int vhc_render_kvmfr_udev_rule(char **ret);

@@ -88,6 +88,12 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_KERNEL_ENTRY_TOKEN] = "/etc/kernel/entry-token",
         [VHC_PATH_KERNEL_INSTALL_D] = "/etc/kernel/install.d",
         [VHC_PATH_KERNEL_INSTALL_D_USR] = "/usr/lib/kernel/install.d",
+        [VHC_PATH_LOOKING_GLASS_TMPFILES] = "/etc/tmpfiles.d/virt-host-config-looking-glass.conf",
+        [VHC_PATH_KVMFR_MODPROBE] = "/etc/modprobe.d/virt-host-config-kvmfr.conf",
+        [VHC_PATH_KVMFR_MODULES_LOAD] = "/etc/modules-load.d/virt-host-config-kvmfr.conf",
+        [VHC_PATH_KVMFR_UDEV_RULE] = "/etc/udev/rules.d/70-virt-host-config-kvmfr.rules",
+        [VHC_PATH_SELINUX_CONFIG] = "/etc/selinux/config",
+        [VHC_PATH_LIBVIRT_QEMU_CONF] = "/etc/libvirt/qemu.conf",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was

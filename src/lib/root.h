@@ -85,6 +85,12 @@ enum vhc_path {
         VHC_PATH_KERNEL_ENTRY_TOKEN, /* /etc/kernel/entry-token (kernel-install's name for entries) */
         VHC_PATH_KERNEL_INSTALL_D,  /* /etc/kernel/install.d (kernel-install plugins; masks those of /usr) */
         VHC_PATH_KERNEL_INSTALL_D_USR, /* /usr/lib/kernel/install.d */
+        VHC_PATH_LOOKING_GLASS_TMPFILES, /* /etc/tmpfiles.d/virt-host-config-looking-glass.conf */
+        VHC_PATH_KVMFR_MODPROBE,    /* /etc/modprobe.d/virt-host-config-kvmfr.conf */
+        VHC_PATH_KVMFR_MODULES_LOAD, /* /etc/modules-load.d/virt-host-config-kvmfr.conf */
+        VHC_PATH_KVMFR_UDEV_RULE,   /* /etc/udev/rules.d/70-virt-host-config-kvmfr.rules */
+        VHC_PATH_SELINUX_CONFIG,    /* /etc/selinux/config (the machine has SELinux) */
+        VHC_PATH_LIBVIRT_QEMU_CONF, /* /etc/libvirt/qemu.conf */
         _VHC_PATH_MAX,
 };
 

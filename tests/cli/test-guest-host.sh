@@ -96,7 +96,7 @@ fi
 # Looking Glass (item 10): the device and what the host must provide.
 r=$(mkroot lg tests/machines/intel-nvidia $FW $PARTS/swtpm)
 notes looking-glass-shm "$r" -- --name g --memory 8G --vcpus 4 --hostdev auto --looking-glass=3840x2160 <<'EOT'
-virt-guest-xml: note: Looking Glass: 3840x2160 needs 128 MiB on /dev/shm/looking-glass; without kvmfr QEMU makes that file as its own user: create it for yours first (f /dev/shm/looking-glass 0660 you kvm - in a tmpfiles.d file)
+virt-guest-xml: note: Looking Glass: 3840x2160 needs 128 MiB on /dev/shm/looking-glass; without kvmfr QEMU makes that file as its own user: create it for yours first (looking_glass = yes in /etc/virt-host-config/virt-host-config.conf does, or f /dev/shm/looking-glass 0660 you kvm - in a tmpfiles.d file)
 EOT
 grep -q '<size unit="M">128</size>' "$T/out" || { echo "FAIL looking-glass-shm: size"; fails=$((fails + 1)); }
 r=$(mkroot lgk tests/machines/intel-nvidia $FW $PARTS/swtpm $PARTS/kvmfr)
@@ -106,7 +106,7 @@ virt-guest-xml: note: Looking Glass: 3840x2160 needs 128 MiB on /dev/kvmfr0 (kvm
 EOT
 r=$(mkroot lgnogpu $FW $PARTS/swtpm)
 notes looking-glass-no-gpu "$r" -- --name g --memory 8G --vcpus 4 --looking-glass <<'EOT'
-virt-guest-xml: note: Looking Glass: 2560x1440 needs 64 MiB on /dev/shm/looking-glass; without kvmfr QEMU makes that file as its own user: create it for yours first (f /dev/shm/looking-glass 0660 you kvm - in a tmpfiles.d file)
+virt-guest-xml: note: Looking Glass: 2560x1440 needs 64 MiB on /dev/shm/looking-glass; without kvmfr QEMU makes that file as its own user: create it for yours first (looking_glass = yes in /etc/virt-host-config/virt-host-config.conf does, or f /dev/shm/looking-glass 0660 you kvm - in a tmpfiles.d file)
 virt-guest-xml: note: --looking-glass without --hostdev: the guest has no emulated display, and Looking Glass shows only what a graphics card (or its indirect display driver) draws
 EOT
 
