@@ -8,6 +8,9 @@ static const enum vhc_path generated[] = {
         VHC_PATH_UDEV_RULE,   VHC_PATH_MODPROBE_CONF,
         VHC_PATH_DRACUT_CONF, VHC_PATH_INITRAMFS_TOOLS_HOOK,
         VHC_PATH_LIMITS_CONF, VHC_PATH_LIBVIRT_QEMU_HOOK,
+        /* looking_glass = yes */
+        VHC_PATH_LOOKING_GLASS_TMPFILES, VHC_PATH_KVMFR_MODPROBE,
+        VHC_PATH_KVMFR_MODULES_LOAD, VHC_PATH_KVMFR_UDEV_RULE,
 };
 
 /* The places a directory we made can lead to (besides the generated files). */
