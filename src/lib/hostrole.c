@@ -490,43 +490,6 @@ static int plan_tuning(struct vhc_txn *t, const struct vhc_config *c, struct vhc
         return 0;
 }
 
-/* The files `rpm-ostree initramfs-etc` (no options) says it tracks: "No
- * tracked files." or "Tracked files:" and one indented path a line
- * (src/app/rpmostree-builtin-initramfs-etc.cxx). */
-static int ostree_tracked(struct vhc_txn *t, char ***ret, struct vhc_err *e) {
-        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
-        _cleanup_free_ char *out = NULL;
-        char *argv[] = {t->boot.rpm_ostree, (char *)"initramfs-etc", NULL};
-        int status, r;
-
-        if (!l)
-                return -ENOMEM;
-        if (!t->boot.rpm_ostree)
-                return vhc_err_set(
-                        e, -ENOENT, NULL, 0,
-                        "rpm-ostree is not installed: it carried virt-host-config's files into the "
-                        "initramfs; install it and run again");
-        r = vhc_store_ostree_run(&t->boot, argv, &out, &status);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 || status != 0)
-                return vhc_err_set(
-                        e, r < 0 ? r : -EIO, t->boot.rpm_ostree, 0,
-                        "'rpm-ostree initramfs-etc' failed (%s): nothing was changed; run again once "
-                        "'rpm-ostree status' works",
-                        r < 0 ? strerror(-r) : "see 'rpm-ostree status'");
-        for (char *p = out, *nl; p && *p; p = nl ? nl + 1 : NULL) {
-                nl = strchr(p, '\n');
-                if (nl)
-                        *nl = '\0';
-                p += strspn(p, " \t");
-                if (p[0] == '/' && strv_push_dup(&l, p) < 0)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(l);
-        return 0;
-}
-
 /* Takes s out of l (in place). */
 static void strv_drop(char **l, const char *s) {
         size_t j = 0;
@@ -573,7 +536,7 @@ static int plan_initramfs_etc(struct vhc_txn *t, struct vhc_err *e) {
                         return -ENOMEM;
         if (strv_length(wanted) == 0 && strv_length(t->before.initramfs_etc) == 0)
                 return 0;
-        r = ostree_tracked(t, &now, e);
+        r = vhc_store_ostree_tracked(&t->boot, &now, e);
         if (r < 0)
                 return r;
         next = strv_copy(now);

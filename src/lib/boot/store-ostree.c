@@ -98,6 +98,42 @@ static int ostree_command(const struct vhc_boot *b, const void *obj, char ***ret
         return 0;
 }
 
+/* "No tracked files." or "Tracked files:" and one indented path a line
+ * (src/app/rpmostree-builtin-initramfs-etc.cxx). */
+int vhc_store_ostree_tracked(const struct vhc_boot *b, char ***ret, struct vhc_err *e) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        _cleanup_free_ char *out = NULL;
+        char *argv[] = {b->rpm_ostree, (char *)"initramfs-etc", NULL};
+        int status, r;
+
+        if (!l)
+                return -ENOMEM;
+        if (!b->rpm_ostree)
+                return vhc_err_set(
+                        e, -ENOENT, NULL, 0,
+                        "rpm-ostree is not installed: it carried virt-host-config's files into the "
+                        "initramfs; install it and run again");
+        r = vhc_store_ostree_run(b, argv, &out, &status);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || status != 0)
+                return vhc_err_set(
+                        e, r < 0 ? r : -EIO, b->rpm_ostree, 0,
+                        "'rpm-ostree initramfs-etc' failed (%s): nothing was changed; run again once "
+                        "'rpm-ostree status' works",
+                        r < 0 ? strerror(-r) : "see 'rpm-ostree status'");
+        for (char *p = out, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+                nl = strchr(p, '\n');
+                if (nl)
+                        *nl = '\0';
+                p += strspn(p, " \t");
+                if (p[0] == '/' && strv_push_dup(&l, p) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 int vhc_store_ostree_run(const struct vhc_boot *b, char *const *argv, char **ret_output, int *ret_status) {
         return vhc_spawn(argv, vhc_root_is_host(b->root) ? NULL : vhc_root_dir(b->root), ret_output,
                          ret_status);

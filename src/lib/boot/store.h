@@ -50,6 +50,10 @@ extern const struct vhc_store vhc_store_rpm_ostree;
 /* Runs argv (rpm-ostree, as the machine sees it) on the machine: chrooted
  * into another root. As vhc_spawn(). */
 int vhc_store_ostree_run(const struct vhc_boot *b, char *const *argv, char **ret_output, int *ret_status);
+/* The /etc files rpm-ostree carries into the initramfs of the pending (else
+ * the booted) deployment, as `rpm-ostree initramfs-etc` lists them. Errors
+ * name rpm-ostree. */
+int vhc_store_ostree_tracked(const struct vhc_boot *b, char ***ret, struct vhc_err *e);
 
 /* By the name a record holds; NULL if unknown. */
 const struct vhc_store *vhc_store_by_name(const char *name);
