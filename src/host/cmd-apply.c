@@ -10,8 +10,12 @@ static void print_changes(struct vhc_ctx *ctx, const struct vhc_txn *t, bool rev
 
                 if (c->touch)
                         continue;
-                printf("%s%-8s%s %s%s  (%s)\n", vhc_color(ctx, ANSI_BOLD), verb, vhc_color(ctx, ANSI_RESET),
-                       vhc_root_dir(ctx->root), c->abs, c->what);
+                if (c->argv) /* rpm-ostree's: a label, not a path */
+                        printf("%s%-8s%s %s  (%s)\n", vhc_color(ctx, ANSI_BOLD), "changed",
+                               vhc_color(ctx, ANSI_RESET), c->abs, c->what);
+                else
+                        printf("%s%-8s%s %s%s  (%s)\n", vhc_color(ctx, ANSI_BOLD), verb,
+                               vhc_color(ctx, ANSI_RESET), vhc_root_dir(ctx->root), c->abs, c->what);
         }
         if (vhc_txn_n_shown(t) > 0)
                 return;
@@ -34,7 +38,10 @@ static void print_effect(const struct vhc_txn *t) {
                 if (!t->ch.v[i].touch)
                         effect[t->ch.v[i].effect] = true;
         /* A reboot covers a new login and libvirt's next guest as well. */
-        if (effect[VHC_EFFECT_REBOOT])
+        if (effect[VHC_EFFECT_REBOOT] && t->boot.system.kind == VHC_SYSTEM_OSTREE)
+                printf("reboot into the new deployment that rpm-ostree made for the changes to take effect "
+                       "(systemctl reboot)\n");
+        else if (effect[VHC_EFFECT_REBOOT])
                 printf("reboot for the changes to take effect\n");
         else {
                 if (effect[VHC_EFFECT_LOGIN])
@@ -97,6 +104,12 @@ static int run(struct vhc_ctx *ctx, bool reverting) {
         r = vhc_txn_run(&t, reverting ? NULL : &c, ctx->dry_run, &ctx->err);
         if (r < 0)
                 goto out;
+        if (t.hands_off) {
+                /* rpm's %post (--defer) and %posttrans both run here: one line, from the latter. */
+                if (!ctx->defer)
+                        printf("virt-host-config: %s\n", t.hands_off);
+                goto out;
+        }
         print_warnings(&t);
         if (ctx->dry_run) {
                 r = vhc_txn_diff(&t, stdout);

@@ -2,7 +2,9 @@
 #include <json-c/json.h>
 
 #include "boot/detect.h"
+#include "boot/store.h"
 #include "boot/stores.h"
+#include "boot/system.h"
 #include "cmdline.h"
 #include "rpmq.h"
 #include "fileio.h"
@@ -265,11 +267,16 @@ int cmd_status(struct vhc_ctx *ctx) {
         _cleanup_(vhc_boot_report_done) struct vhc_boot_report places = {};
         _cleanup_free_ char *boot_err = NULL, *regen = NULL;
         bool applied, devs_pending = false;
+        struct vhc_system sys;
+        const char *next_step = NULL;
         struct vhc_state s;
         int r;
 
         if (!path)
                 return -ENOMEM;
+        r = vhc_system_detect(ctx->root, &sys);
+        if (r < 0)
+                return r;
         vhc_state_init(&s);
         r = vhc_state_load(&s, path, &ctx->err);
         if (r < 0 && r != -ENOENT)
@@ -293,12 +300,24 @@ int cmd_status(struct vhc_ctx *ctx) {
                 goto out;
         for (size_t i = 0; i < x.n; i++)
                 devs_pending |= device_pending(applied, &x.d[i]);
+        /* rpm-ostree install runs no apply that sticks (the scriptlets run in
+         * its sandbox): after the reboot into the new deployment it is owed. */
+        if (!applied && sys.kind == VHC_SYSTEM_OSTREE)
+                next_step = "sudo virt-host-config apply, then reboot into the new deployment";
 
         if (ctx->json) {
                 json_object *o = json_object_new_object(), *a = json_object_new_array(),
                             *p = json_object_new_array();
                 json_object *pd = NULL, *devs = NULL;
 
+                json_object_object_add(o, "system", json_object_new_string(vhc_system_kind_to_string(sys.kind)));
+                json_object_object_add(o, "system_evidence",
+                                       sys.evidence ? json_object_new_string(sys.evidence) : NULL);
+                json_object_object_add(o, "bootc", json_object_new_boolean(sys.bootc));
+                json_object_object_add(o, "kernel_args_where",
+                                       json_object_new_string(vhc_system_kargs_where(&sys)));
+                json_object_object_add(o, "initramfs_etc", json_strv(s.initramfs_etc));
+                json_object_object_add(o, "next_step", next_step ? json_object_new_string(next_step) : NULL);
                 json_object_object_add(o, "applied", json_object_new_boolean(applied));
                 json_object_object_add(o, "reboot_pending",
                                        json_object_new_boolean(pending[0] != NULL || devs_pending));
@@ -329,8 +348,15 @@ int cmd_status(struct vhc_ctx *ctx) {
                 goto out;
         }
 
+        printf("%-15s %s%s%s%s\n", "system:", vhc_system_kind_describe(sys.kind), sys.evidence ? " (" : "",
+               strempty(sys.evidence), sys.evidence ? ")" : "");
+        printf("%-15s %s\n", "args set in:", vhc_system_kargs_where(&sys));
         printf("%-15s %s%s%s\n", "applied:", vhc_color(ctx, applied ? ANSI_GREEN : ANSI_DIM),
                applied ? "yes" : "no", vhc_color(ctx, ANSI_RESET));
+        if (next_step)
+                printf("%-15s %s\n", "to do:", next_step);
+        for (size_t i = 0; s.initramfs_etc && s.initramfs_etc[i]; i++)
+                printf("%-15s %s\n", i == 0 ? "initramfs-etc:" : "", s.initramfs_etc[i]);
         if (args[0]) {
                 _cleanup_strv_free_ char **shown = NULL;
 
@@ -371,8 +397,9 @@ int cmd_status(struct vhc_ctx *ctx) {
                 printf("%-15s %s%s not rebuilt yet%s: run 'virt-host-config apply'\n", "boot files:",
                        vhc_color(ctx, ANSI_YELLOW), regen, vhc_color(ctx, ANSI_RESET));
         if (pending[0] || devs_pending) {
-                printf("%-15s %syes%s:", "reboot pending:", vhc_color(ctx, ANSI_YELLOW),
-                       vhc_color(ctx, ANSI_RESET));
+                printf("%-15s %syes%s%s:", "reboot pending:", vhc_color(ctx, ANSI_YELLOW),
+                       vhc_color(ctx, ANSI_RESET),
+                       sys.kind == VHC_SYSTEM_OSTREE ? " (into the new deployment)" : "");
                 if (pending[0]) {
                         printf(" not on the running kernel's command line:");
                         for (size_t i = 0; pending[i]; i++)

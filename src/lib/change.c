@@ -11,6 +11,7 @@ void vhc_changes_done(struct vhc_changes *c) {
                 free(c->v[i].path);
                 free(c->v[i].old);
                 free(c->v[i].new);
+                strv_free(c->v[i].argv);
         }
         free(c->v);
         strv_free(c->mkdirs);
@@ -48,6 +49,22 @@ int vhc_changes_add(struct vhc_changes *c, const char *abs, const char *path, co
                 return -ENOMEM;
         if (new && !(x->new = strndup(new, new_len)))
                 return -ENOMEM;
+        return 0;
+}
+
+int vhc_changes_add_command(struct vhc_changes *c, const char *label, const char *old, const char *new,
+                            char *const *argv, const char *what, enum vhc_effect effect) {
+        struct vhc_file_change *x;
+        size_t n = c->n;
+        int r;
+
+        r = vhc_changes_add(c, label, label, old, strlen(old), new, strlen(new), 0, what, effect);
+        if (r < 0 || c->n == n)
+                return r;
+        x = &c->v[c->n - 1];
+        for (size_t i = 0; argv[i]; i++)
+                if (strv_push_dup(&x->argv, argv[i]) < 0)
+                        return -ENOMEM;
         return 0;
 }
 

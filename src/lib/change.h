@@ -30,6 +30,12 @@ struct vhc_file_change {
          * order of two files' times means something to a tool that reads
          * them: see boot/stores.c). Shown nowhere, written by commit. */
         bool touch;
+        /* Not a file: what a tool keeps (rpm-ostree's kernel arguments and
+         * initramfs-etc files). abs and path are a label ("rpm-ostree kargs"),
+         * old and new that text before and after, for the diff; commit runs
+         * argv (paths as the machine sees them, chrooted into another root)
+         * instead of writing. NULL for a file. */
+        char **argv;
 };
 
 struct vhc_changes {
@@ -44,6 +50,9 @@ void vhc_changes_done(struct vhc_changes *c);
  * (either NULL: absent); nothing when both are the same. */
 int vhc_changes_add(struct vhc_changes *c, const char *abs, const char *path, const char *old, size_t old_len,
                     const char *new, size_t new_len, mode_t mode, const char *what, enum vhc_effect effect);
+/* A change made by running argv (see argv above); old and new are texts. */
+int vhc_changes_add_command(struct vhc_changes *c, const char *label, const char *old, const char *new,
+                            char *const *argv, const char *what, enum vhc_effect effect);
 /* A touch of an existing file (see touch above). */
 int vhc_changes_add_touch(struct vhc_changes *c, const char *abs, const char *path);
 /* The change planned for abs, or NULL. */

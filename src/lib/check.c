@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "boot/detect.h"
+#include "boot/store.h"
 #include "boot/stores.h"
 #include "cmdline.h"
 #include "domxml.h"
@@ -44,7 +45,11 @@ struct checker {
         char **limit_texts, **limit_names; /* limits.conf and limits.d, as pam_limits reads them */
         struct vhc_memlock_limit memlock;  /* what they give group kvm */
         uint64_t memlock_eff;              /* the soft limit in effect */
+        struct vhc_system system;          /* what kind of system (boot/system.h) */
 };
+
+/* The files rpm-ostree's initramfs must carry. */
+static const enum vhc_path initramfs_carried[] = { VHC_PATH_UDEV_RULE, VHC_PATH_MODPROBE_CONF };
 
 static bool iommu_active(const struct checker *c) {
         return c->iommu_units[0] || c->n_groups > 0;
@@ -344,6 +349,59 @@ static int check_kernel_args(struct checker *c, const char *id) {
                            strprintf("%s: set for the next boot, not live yet", missing), str("reboot"));
         return add(c, id, VHC_CHECK_FAIL, t, NULL, strprintf("%s: not on the kernel command line", missing),
                    str("run 'virt-host-config apply', then reboot"));
+}
+
+/* What kind of system this is, and so where the arguments are set
+ * (boot/system.h). On rpm-ostree the initramfs carries our files only once
+ * rpm-ostree initramfs-etc tracks them. */
+static int check_system(struct checker *c, const char *id) {
+        const char *t = "kind of system", *where = vhc_system_kargs_where(&c->system);
+        const char *what = vhc_system_kind_describe(c->system.kind);
+        _cleanup_(vhc_boot_done) struct vhc_boot b = {};
+        _cleanup_strv_free_ char **tracked = NULL;
+        struct vhc_err e = {};
+        int r;
+
+        switch (c->system.kind) {
+        case VHC_SYSTEM_OSTREE_SANDBOX:
+        case VHC_SYSTEM_IMAGE_BUILD:
+                return add(c, id, VHC_CHECK_WARN, t, NULL, strprintf("%s (%s): arguments set in %s", what,
+                                                                     c->system.evidence, where),
+                           str("run 'virt-host-config check' on the booted machine"));
+        case VHC_SYSTEM_OSTREE:
+                if (!c->in->applied)
+                        return add(c, id, VHC_CHECK_WARN, t, NULL,
+                                   strprintf("%s: arguments set in %s; not applied yet", what, where),
+                                   str("run 'sudo virt-host-config apply', then reboot into the new deployment"));
+                r = vhc_boot_detect(c->in->root, &b, &e);
+                if (r >= 0)
+                        r = vhc_store_ostree_tracked(&b, &tracked, &e);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return add(c, id, VHC_CHECK_FAIL, t, NULL,
+                                   strprintf("%s: cannot tell what the initramfs carries: %s", what, e.msg),
+                                   str("fix rpm-ostree, then run 'virt-host-config apply'"));
+                for (size_t i = 0; i < ELEMENTSOF(initramfs_carried); i++) {
+                        _cleanup_free_ char *p = vhc_root_path(c->in->root, initramfs_carried[i]);
+                        const char *abs = vhc_path_abs(initramfs_carried[i]);
+
+                        if (!p)
+                                return -ENOMEM;
+                        if (access(p, F_OK) == 0 && !strv_contains(tracked, abs))
+                                return add(c, id, VHC_CHECK_FAIL, t, NULL,
+                                           strprintf("%s: %s is not carried into the initramfs", what, abs),
+                                           str("run 'sudo virt-host-config apply' (it runs rpm-ostree "
+                                               "initramfs-etc --track), then reboot"));
+                }
+                break;
+        default:
+                break;
+        }
+        return add(c, id, VHC_CHECK_PASS, t, NULL,
+                   strprintf("%s%s%s%s: arguments set in %s", what, c->system.evidence ? " (" : "",
+                             strempty(c->system.evidence), c->system.evidence ? ")" : "", where),
+                   NULL);
 }
 
 /* Each place the next boot's arguments come from: the wanted ones there or not. */
@@ -1850,6 +1908,7 @@ static const struct {
         const char *id;
         int (*fn)(struct checker *c, const char *id);
 } checks[] = {
+        {"system", check_system},
         {"cpu-virtualization", check_cpu},
         {"iommu-firmware", check_iommu_firmware},
         {"kernel-args", check_kernel_args},
@@ -1881,7 +1940,9 @@ int vhc_check_run(const struct vhc_check_input *in, struct vhc_check_report **re
 
         if (!rep)
                 return -ENOMEM;
-        r = prepare(&c);
+        r = vhc_system_detect(in->root, &c.system);
+        if (r >= 0)
+                r = prepare(&c);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(checks); i++)
                 r = checks[i].fn(&c, checks[i].id);
         strv_free(c.wanted);

@@ -7,6 +7,8 @@
 #include <dirent.h>
 
 #include "boot/regen.h"
+#include "boot/store.h"
+#include "spawn-cmd.h"
 #include "cpuinfo.h"
 #include "initramfs-tools.h"
 #include "log.h"
@@ -217,7 +219,8 @@ static int plan_kargs(struct vhc_txn *t, const struct vhc_config *c, struct vhc_
         r = vhc_boot_plan(&t->boot, wanted, &t->before, &t->after, &t->ch, &t->edits, &t->warnings, e);
         if (r < 0)
                 return r;
-        if (wanted && wanted[0] && !t->boot.grub_defaults && t->boot.n_entry_dirs == 0 && !t->boot.kernel_cmdline)
+        if (wanted && wanted[0] && !t->boot.grub_defaults && t->boot.n_entry_dirs == 0 &&
+            !t->boot.kernel_cmdline && t->boot.system.kind != VHC_SYSTEM_OSTREE)
                 return warn(t, "no boot loader found (GRUB, systemd-boot) and no /etc/kernel/cmdline: kernel "
                                "arguments not set; add %s to your boot loader",
                             wanted[0]);
@@ -664,6 +667,89 @@ static int plan_looking_glass(struct vhc_txn *t, const struct vhc_config *c, str
         return 0;
 }
 
+/* Takes s out of l (in place). */
+static void strv_drop(char **l, const char *s) {
+        size_t j = 0;
+
+        for (size_t i = 0; l && l[i]; i++) {
+                if (streq(l[i], s))
+                        free(l[i]);
+                else
+                        l[j++] = l[i];
+        }
+        if (l)
+                l[j] = NULL;
+}
+
+static char *tracked_text(char *const *l) {
+        char *s = strdup(strv_length(l) ? "Tracked files:\n" : "No tracked files.\n");
+
+        for (size_t i = 0; s && l && l[i]; i++) {
+                char *n = strprintf("%s  %s\n", s, l[i]);
+
+                free(s);
+                s = n;
+        }
+        return s;
+}
+
+/* On rpm-ostree the initramfs is made for the deployment, not by dracut
+ * here: it carries the udev rule and the modprobe drop-in once they are
+ * tracked (`rpm-ostree initramfs-etc --track`). Only what we tracked is
+ * untracked again; a file the user tracked before stays tracked. */
+static int plan_initramfs_etc(struct vhc_txn *t, struct vhc_err *e) {
+        static const enum vhc_path carried[] = {VHC_PATH_UDEV_RULE, VHC_PATH_MODPROBE_CONF};
+        _cleanup_strv_free_ char **now = NULL, **next = NULL, **argv = NULL,
+                                 **wanted = calloc(1, sizeof(char *));
+        _cleanup_free_ char *old = NULL, *new = NULL;
+        bool ostree = t->boot.system.kind == VHC_SYSTEM_OSTREE;
+        int r;
+
+        if (!wanted)
+                return -ENOMEM;
+        for (size_t i = 0; ostree && !t->reverting && i < ELEMENTSOF(carried); i++)
+                if (vhc_state_find_file(&t->after, vhc_path_abs(carried[i])) &&
+                    strv_push_dup(&wanted, vhc_path_abs(carried[i])) < 0)
+                        return -ENOMEM;
+        if (strv_length(wanted) == 0 && strv_length(t->before.initramfs_etc) == 0)
+                return 0;
+        r = vhc_store_ostree_tracked(&t->boot, &now, e);
+        if (r < 0)
+                return r;
+        next = strv_copy(now);
+        if (!next || strv_push_dup(&argv, t->boot.rpm_ostree) < 0 ||
+            strv_push_dup(&argv, "initramfs-etc") < 0)
+                return -ENOMEM;
+        for (size_t i = 0; wanted[i]; i++) {
+                if (!strv_contains(now, wanted[i])) {
+                        if (strv_consume(&argv, strprintf("--track=%s", wanted[i])) < 0 ||
+                            strv_push_dup(&next, wanted[i]) < 0)
+                                return -ENOMEM;
+                } else if (!strv_contains(t->before.initramfs_etc, wanted[i]))
+                        continue; /* the user's */
+                if ((r = vhc_state_add_initramfs_etc(&t->after, wanted[i])) < 0)
+                        return r;
+        }
+        for (size_t i = 0; t->before.initramfs_etc && t->before.initramfs_etc[i]; i++) {
+                const char *f = t->before.initramfs_etc[i];
+
+                if (strv_contains(wanted, f) || !strv_contains(now, f))
+                        continue;
+                if (strv_consume(&argv, strprintf("--untrack=%s", f)) < 0)
+                        return -ENOMEM;
+                strv_drop(next, f);
+        }
+        if (strv_length(argv) == 2)
+                return 0;
+        old = tracked_text(now);
+        new = tracked_text(next);
+        if (!old || !new)
+                return -ENOMEM;
+        return vhc_changes_add_command(&t->ch, "rpm-ostree initramfs-etc", old, new, argv,
+                                       "/etc files in the initramfs (rpm-ostree initramfs-etc)",
+                                       VHC_EFFECT_REBOOT);
+}
+
 /* Removes a file we wrote, unless someone edited it since. */
 static int plan_removal(struct vhc_txn *t, const struct vhc_file_record *rec, struct vhc_err *e) {
         _cleanup_free_ char *path = vhc_root_join_nofollow(t->root, rec->path), *old = NULL;
@@ -733,6 +819,9 @@ int vhc_txn_plan_apply(struct vhc_txn *t, const struct vhc_config *c, struct vhc
         r = plan_looking_glass(t, c, e);
         if (r < 0)
                 return r;
+        r = plan_initramfs_etc(t, e);
+        if (r < 0)
+                return r;
         /* Files an earlier apply wrote that this one does not know any more. */
         for (size_t i = 0; i < t->before.n_files; i++)
                 if (!vhc_state_find_file(&t->after, t->before.files[i].path) &&
@@ -770,6 +859,10 @@ int vhc_txn_plan_revert(struct vhc_txn *t, struct vhc_err *e) {
         for (size_t i = 0; t->before.dirs && t->before.dirs[i]; i++)
                 if ((r = vhc_state_add_dir(&t->after, t->before.dirs[i])) < 0)
                         return r;
+        /* Untracked before the files go. */
+        r = plan_initramfs_etc(t, e);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < t->before.n_files; i++)
                 if ((r = plan_removal(t, &t->before.files[i], e)) < 0)
                         return r;
@@ -908,9 +1001,41 @@ static int remove_state(struct vhc_txn *t, char *const *dirs, struct vhc_err *e)
         return remove_dirs(t, other, e);
 }
 
+/* A change a tool makes (rpm-ostree): it makes it whole or not at all. */
+static int commit_command(struct vhc_txn *t, const struct vhc_file_change *c, struct vhc_err *e) {
+        _cleanup_free_ char *out = NULL, *shown = vhc_argv_to_string(c->argv);
+        int status, r;
+
+        if (!shown)
+                return -ENOMEM;
+        r = vhc_spawn(c->argv, vhc_root_is_host(t->root) ? NULL : vhc_root_dir(t->root), &out, &status);
+        vhc_log_command(c->argv, r < 0 ? r : status);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return vhc_err_set(e, r, NULL, 0, "could not run %s: %s; run apply again", shown,
+                                   strerror(-r));
+        if (status != 0) {
+                size_t n = strlen(out);
+
+                while (n > 0 && out[n - 1] == '\n')
+                        out[--n] = '\0';
+                return vhc_err_set(
+                        e, -EIO, NULL, 0,
+                        "%s failed with exit status %d (%s): fix that and run 'virt-host-config %s' "
+                        "again",
+                        shown, status, strrchr(out, '\n') ? strrchr(out, '\n') + 1 : out,
+                        t->reverting ? "revert" : "apply");
+        }
+        vhc_log_change(VHC_LOG_UPDATED, c->abs, c->what);
+        return 0;
+}
+
 static int commit_change(struct vhc_txn *t, const struct vhc_file_change *c, struct vhc_err *e) {
         int r;
 
+        if (c->argv)
+                return commit_command(t, c, e);
         if (c->touch) {
                 if (utimensat(AT_FDCWD, c->path, NULL, 0) < 0)
                         return vhc_err_set(e, negative_errno(), c->path, 0, "cannot set its modification time: %s",
@@ -939,7 +1064,7 @@ static bool still_old(const struct vhc_file_change *c) {
         size_t len;
         int r;
 
-        if (c->touch)
+        if (c->touch || c->argv)
                 return true;
         r = vhc_read_file(c->path, MAX_FILE, &text, &len);
 
@@ -1085,8 +1210,32 @@ static int remove_debris(struct vhc_txn *t, struct vhc_err *e) {
         return r;
 }
 
+const char *vhc_system_hands_off(const struct vhc_system *s, bool reverting) {
+        switch (s->kind) {
+        case VHC_SYSTEM_OSTREE_SANDBOX:
+                return "rpm-ostree is composing a new deployment: nothing was changed; after rebooting into "
+                       "it, run "
+                       "'sudo virt-host-config apply', then reboot";
+        case VHC_SYSTEM_IMAGE_BUILD:
+                return reverting ? "container or image build: nothing of virt-host-config's is applied here"
+                                 : "container or image build: nothing was planned from the build machine; "
+                                   "on the "
+                                   "machine that boots the image, run 'sudo virt-host-config apply', then "
+                                   "reboot";
+        default:
+                return NULL;
+        }
+}
+
 int vhc_txn_run(struct vhc_txn *t, const struct vhc_config *c, bool dry_run, struct vhc_err *e) {
         int r;
+
+        r = vhc_system_detect(t->root, &t->system);
+        if (r < 0)
+                return r;
+        t->hands_off = vhc_system_hands_off(&t->system, c == NULL);
+        if (t->hands_off)
+                return 0;
 
         if (!dry_run) {
                 r = vhc_txn_lock(t, c != NULL, e);

@@ -24,6 +24,8 @@ struct vhc_txn {
         struct vhc_state before, after;
         bool had_state;
         bool reverting;
+        struct vhc_system system;   /* what kind of system (boot/system.h), found before anything else */
+        const char *hands_off;      /* not NULL: nothing was done here, and this line says why (static) */
         struct vhc_boot boot;       /* where kernel arguments live, what rebuilds the boot files */
         struct vhc_boot_edits edits; /* which kinds of kernel-argument store change */
         unsigned regen;              /* VHC_REGEN_* the changes need (after.pending has them too) */
@@ -33,6 +35,15 @@ struct vhc_txn {
         bool committing;
         int lock_fd;
 };
+
+/* Whether apply and revert leave this kind of system alone, and why: NULL
+ * where they act (classic, a booted ostree system); else one line for the
+ * user naming what to run, and where. In rpm-ostree's scriptlet sandbox
+ * nothing of the machine that will boot the deployment can be read or
+ * changed (/var is read-only, /sys cut down); in a container or image build
+ * the machine is the build machine: nothing is planned from its hardware and
+ * nothing host-specific is written. The one place this is decided. */
+const char *vhc_system_hands_off(const struct vhc_system *s, bool reverting);
 
 void vhc_txn_init(struct vhc_txn *t, const struct vhc_root *r);
 void vhc_txn_done(struct vhc_txn *t);
@@ -44,8 +55,10 @@ int vhc_txn_lock(struct vhc_txn *t, bool create, struct vhc_err *e);
 int vhc_txn_plan_apply(struct vhc_txn *t, const struct vhc_config *c, struct vhc_err *e);
 int vhc_txn_plan_revert(struct vhc_txn *t, struct vhc_err *e);
 int vhc_txn_commit(struct vhc_txn *t, struct vhc_err *e);
-/* The whole run: lock (unless dry_run), plan apply (c) or revert (c NULL),
- * commit (unless dry_run); on failure the tree is left as the commit left it. */
+/* The whole run: find the kind of system (t->system; where
+ * vhc_system_hands_off() says so, t->hands_off is set and nothing else is
+ * done), lock (unless dry_run), plan apply (c) or revert (c NULL), commit
+ * (unless dry_run); on failure the tree is left as the commit left it. */
 int vhc_txn_run(struct vhc_txn *t, const struct vhc_config *c, bool dry_run, struct vhc_err *e);
 
 /* After a failure: removes the state directory lock() made, unless a state

@@ -33,11 +33,13 @@ void vhc_state_done(struct vhc_state *s) {
         free(s->created);
         strv_free(s->boot_entries);
         strv_free(s->dirs);
+        strv_free(s->initramfs_etc);
         vhc_state_init(s);
 }
 
 bool vhc_state_clean(const struct vhc_state *s) {
-        return s->n_kargs == 0 && s->n_files == 0 && s->n_created == 0 && s->pending == 0;
+        return s->n_kargs == 0 && s->n_files == 0 && s->n_created == 0 && s->pending == 0 &&
+               strv_length(s->initramfs_etc) == 0;
 }
 
 bool vhc_state_empty(const struct vhc_state *s) {
@@ -160,6 +162,12 @@ int vhc_state_add_entry(struct vhc_state *s, const char *path) {
         return strv_push_dup(&s->boot_entries, path);
 }
 
+int vhc_state_add_initramfs_etc(struct vhc_state *s, const char *path) {
+        if (strv_contains(s->initramfs_etc, path))
+                return 0;
+        return strv_push_dup(&s->initramfs_etc, path);
+}
+
 int vhc_state_add_dir(struct vhc_state *s, const char *dir) {
         if (strv_contains(s->dirs, dir))
                 return 0;
@@ -196,6 +204,8 @@ int vhc_state_union(const struct vhc_state *a, const struct vhc_state *b, struct
                         r = vhc_state_add_entry(&u, s->boot_entries[i]);
                 for (size_t i = 0; s->dirs && s->dirs[i] && r >= 0; i++)
                         r = vhc_state_add_dir(&u, s->dirs[i]);
+                for (size_t i = 0; s->initramfs_etc && s->initramfs_etc[i] && r >= 0; i++)
+                        r = vhc_state_add_initramfs_etc(&u, s->initramfs_etc[i]);
         }
         if (r < 0) {
                 vhc_state_done(&u);
@@ -424,6 +434,16 @@ int vhc_state_parse(struct vhc_state *s, const char *text, const char *name, str
                 else
                         r = vhc_state_add_dir(s, json_object_get_string(o));
         }
+        a = get_array(root, "initramfs_etc");
+        for (size_t i = 0; a && i < json_object_array_length(a) && r >= 0; i++) {
+                json_object *o = json_object_array_get_idx(a, i);
+
+                if (!is_abs_string(o))
+                        r = vhc_err_set(e, -EINVAL, name, 0,
+                                        "initramfs_etc entry %zu is not an absolute path", i);
+                else
+                        r = vhc_state_add_initramfs_etc(s, json_object_get_string(o));
+        }
 out:
         json_object_put(root);
         if (r < 0)
@@ -504,6 +524,8 @@ int vhc_state_format(const struct vhc_state *s, char **ret) {
                         json_object_array_add(a, json_object_new_string(vhc_regen_name(bit)));
         json_object_object_add(root, "pending", a);
         json_object_object_add(root, "dirs", string_array(s->dirs));
+        if (strv_length(s->initramfs_etc) > 0)
+                json_object_object_add(root, "initramfs_etc", string_array(s->initramfs_etc));
 
         text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                             JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -12,9 +12,10 @@
 
 /* One kernel argument of ours in one place that holds arguments. */
 struct vhc_karg_record {
-        char *store;    /* the kind of place: "grub-defaults", "bls-entry", "kernel-cmdline" */
-        char *file;     /* "/etc/default/grub", "/boot/loader/entries/ID.conf", "/etc/kernel/cmdline" */
-        char *var;      /* where in it: "GRUB_CMDLINE_LINUX", "options", "cmdline" */
+        char *store;    /* the kind of place: "grub-defaults", "bls-entry", "kernel-cmdline", "rpm-ostree" */
+        char *file;     /* "/etc/default/grub", "/boot/loader/entries/ID.conf", "/etc/kernel/cmdline";
+                           "/ostree/deploy" for rpm-ostree kargs */
+        char *var;      /* where in it: "GRUB_CMDLINE_LINUX", "options", "cmdline", "kargs" */
         char *arg;      /* what we put there: "intel_iommu=on" */
         char *replaced; /* the user's token we replaced ("intel_iommu=off"); NULL: we added arg */
         struct vhc_karg_edit edit; /* for an added arg */
@@ -55,6 +56,10 @@ struct vhc_state {
          * the /etc/default/grub records stand for them. Not written. */
         bool from_v1;
         char **dirs;         /* directories we created, parents first */
+        /* /etc files we made rpm-ostree carry into the initramfs
+         * (`rpm-ostree initramfs-etc --track`): revert untracks these only.
+         * Written as "initramfs_etc" when not empty. */
+        char **initramfs_etc;
 };
 
 void vhc_state_init(struct vhc_state *s);
@@ -79,6 +84,7 @@ int vhc_state_add_file(struct vhc_state *s, const char *path, const char *sha256
 int vhc_state_add_created(struct vhc_state *s, const char *path, const char *base);
 int vhc_state_add_entry(struct vhc_state *s, const char *path);
 int vhc_state_add_dir(struct vhc_state *s, const char *dir);
+int vhc_state_add_initramfs_etc(struct vhc_state *s, const char *path);
 const struct vhc_file_record *vhc_state_find_file(const struct vhc_state *s, const char *path);
 const struct vhc_created_record *vhc_state_find_created(const struct vhc_state *s, const char *path);
 /* The records of ours in file (a machine path). */

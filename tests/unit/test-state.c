@@ -125,8 +125,51 @@ static void assert_same_state(const struct vhc_state *a, const struct vhc_state 
         assert_int_equal(strv_length(a->dirs), strv_length(b->dirs));
         for (size_t i = 0; i < strv_length(a->dirs); i++)
                 assert_string_equal(a->dirs[i], b->dirs[i]);
+        assert_int_equal(strv_length(a->initramfs_etc), strv_length(b->initramfs_etc));
+        for (size_t i = 0; i < strv_length(a->initramfs_etc); i++)
+                assert_string_equal(a->initramfs_etc[i], b->initramfs_etc[i]);
         assert_int_equal(a->pending, b->pending);
         assert_int_equal(a->from_v1, b->from_v1);
+}
+
+/* rpm-ostree: a record of the kargs store and the tracked files, kept
+ * through a round trip and a union; untracked (none left) it is clean. */
+static void test_ostree_round_trip(void **state) {
+        struct vhc_state s, t, u;
+        struct vhc_err e = {};
+        _cleanup_free_ char *out = NULL;
+
+        vhc_state_init(&s);
+        assert_int_equal(
+                vhc_state_add_karg(&s, &(struct vhc_karg_record){.store = (char *)"rpm-ostree",
+                                                                 .file = (char *)"/ostree/deploy",
+                                                                 .var = (char *)"kargs",
+                                                                 .arg = (char *)"intel_iommu=on",
+                                                                 .replaced = (char *)"intel_iommu=off"}),
+                0);
+        assert_int_equal(vhc_state_add_initramfs_etc(&s, "/etc/udev/rules.d/61-virt-host-config-vfio.rules"),
+                         0);
+        assert_int_equal(vhc_state_add_initramfs_etc(&s, "/etc/modprobe.d/virt-host-config.conf"), 0);
+        assert_int_equal(vhc_state_add_initramfs_etc(&s, "/etc/modprobe.d/virt-host-config.conf"), 0);
+        assert_int_equal(strv_length(s.initramfs_etc), 2);
+        assert_int_equal(vhc_state_format(&s, &out), 0);
+        assert_non_null(strstr(out, "\"initramfs_etc\": ["));
+        vhc_state_init(&t);
+        assert_int_equal(vhc_state_parse(&t, out, "state.json", &e), 0);
+        assert_same_state(&s, &t);
+        assert_int_equal(vhc_state_union(&(struct vhc_state){}, &t, &u), 0);
+        assert_same_state(&s, &u);
+        vhc_state_done(&u);
+        vhc_state_done(&t);
+        vhc_state_done(&s);
+
+        vhc_state_init(&s);
+        assert_int_equal(vhc_state_add_initramfs_etc(&s, "/etc/modprobe.d/virt-host-config.conf"), 0);
+        assert_false(vhc_state_clean(&s));
+        vhc_state_done(&s);
+        assert_int_equal(
+                vhc_state_parse(&t, "{\"version\": 2, \"initramfs_etc\": [\"etc/x\"]}", "state.json", &e),
+                -EINVAL);
 }
 
 static void test_v2_round_trip(void **state) {
@@ -299,8 +342,11 @@ static void test_schema(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_v1),     cmocka_unit_test(test_v2_round_trip),
-                cmocka_unit_test(test_union),  cmocka_unit_test(test_refused),
+                cmocka_unit_test(test_v1),
+                cmocka_unit_test(test_v2_round_trip),
+                cmocka_unit_test(test_ostree_round_trip),
+                cmocka_unit_test(test_union),
+                cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_schema),
         };
 

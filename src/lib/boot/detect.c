@@ -45,6 +45,7 @@ void vhc_boot_done(struct vhc_boot *b) {
         }
         free(b->ki_entries);
         free(b->initramfs_tool);
+        free(b->rpm_ostree);
         *b = (struct vhc_boot){};
 }
 
@@ -463,15 +464,35 @@ static int detect_stores(const struct vhc_root *r, struct vhc_boot *b) {
         return 0;
 }
 
+/* ostree makes the entries of each deployment (ostree-N-OS.conf) from the
+ * deployment's own arguments, and grub2-mkconfig leaves BLS entries alone
+ * there: rpm-ostree kargs is the one store. */
+static void ostree_stores(struct vhc_boot *b) {
+        for (size_t i = 0; i < b->n_entry_dirs; i++)
+                free(b->entry_dirs[i].path);
+        free(b->entry_dirs);
+        b->entry_dirs = NULL;
+        b->n_entry_dirs = 0;
+        b->grub_defaults = false;
+        b->kernel_cmdline = b->kernel_cmdline_exists = false;
+        b->ukis = strv_free(b->ukis);
+}
+
 int vhc_boot_detect(const struct vhc_root *r, struct vhc_boot *ret, struct vhc_err *e) {
         struct vhc_boot b = {.root = r};
         int k;
 
-        k = detect_grub(r, &b, e);
+        k = vhc_system_detect(r, &b.system);
+        if (k >= 0)
+                k = detect_grub(r, &b, e);
         if (k >= 0)
                 k = detect_sdboot(r, &b);
         if (k >= 0)
                 k = detect_stores(r, &b);
+        if (k >= 0)
+                k = vhc_boot_find_tool(r, "rpm-ostree", &b.rpm_ostree);
+        if (k >= 0 && b.system.kind == VHC_SYSTEM_OSTREE)
+                ostree_stores(&b);
         if (k >= 0)
                 k = vhc_boot_find_tool(r, "kernel-install", &b.kernel_install);
         if (k >= 0)

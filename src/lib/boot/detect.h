@@ -4,6 +4,7 @@
 #include "err.h"
 #include "macro.h"
 #include "root.h"
+#include "system.h"
 
 /* Where kernel arguments live on this machine, and what rebuilds the boot
  * files: found by what the machine has (files, directories, tools), never by
@@ -30,7 +31,13 @@
  *   bls-entry       each entry in a directory that a boot loader reads;
  *   kernel-cmdline  /etc/kernel/cmdline, from which kernel-install makes the
  *                   entries and images of new kernels: where it exists, and
- *                   created where entries or images are read. */
+ *                   created where entries or images are read;
+ *   rpm-ostree      on a booted ostree system (system.h) the only store:
+ *                   `rpm-ostree kargs` edits the arguments of the next
+ *                   deployment. ostree writes each deployment's entry itself
+ *                   and ignores /etc/default/grub, so none of the others is
+ *                   a store there, and nothing is regenerated: the initramfs
+ *                   takes our /etc files through `rpm-ostree initramfs-etc`. */
 
 enum vhc_grub_kind {
         VHC_GRUB_NONE,
@@ -68,6 +75,8 @@ struct vhc_ki_entry {
 
 struct vhc_boot {
         const struct vhc_root *root;
+        struct vhc_system system; /* what kind of system: decides the rest */
+        char *rpm_ostree;         /* rpm-ostree as the machine sees it; NULL: none */
 
         enum vhc_grub_kind grub;
         char *grub_mkconfig;  /* the tool as the machine sees it; NULL: not installed */

@@ -374,6 +374,11 @@ unsigned vhc_boot_regen_need(const struct vhc_boot *b, bool grub_defaults, bool 
         bool ukis = strv_length(b->ukis) > 0;
         unsigned n = 0;
 
+        /* rpm-ostree makes the next deployment with its arguments and its
+         * initramfs (initramfs-etc carries our files): nothing to rebuild. */
+        if (b->system.kind == VHC_SYSTEM_OSTREE)
+                return 0;
+
         if (grub_defaults && vhc_boot_grub_cfg_holds_args(b))
                 n |= VHC_REGEN_BOOTLOADER;
         /* A machine that boots only unified images has its initrds inside them. */

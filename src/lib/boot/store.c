@@ -16,6 +16,7 @@ const struct vhc_store *vhc_store_by_name(const char *name) {
                 &vhc_store_grub_defaults,
                 &vhc_store_bls_entry,
                 &vhc_store_kernel_cmdline,
+                &vhc_store_rpm_ostree,
         };
 
         for (size_t i = 0; name && i < ELEMENTSOF(all); i++)

@@ -96,6 +96,8 @@ static int collect(const struct vhc_boot *b, const struct vhc_state *before, boo
         }
         if (r >= 0 && b->kernel_cmdline)
                 r = items_add(&v, &n, &vhc_store_kernel_cmdline, vhc_path_abs(VHC_PATH_KERNEL_CMDLINE), reverting);
+        if (r >= 0 && b->system.kind == VHC_SYSTEM_OSTREE)
+                r = items_add(&v, &n, &vhc_store_rpm_ostree, VHC_STORE_OSTREE_FILE, reverting);
         for (size_t i = 0; r >= 0 && i < before->n_kargs; i++) {
                 const struct vhc_store *s = vhc_store_by_name(before->kargs[i].store);
 
@@ -129,6 +131,14 @@ static bool base_token(const char *t) {
                !startswith(t, "systemd.machine_id=");
 }
 
+/* The text of a store file (its tool's output for a store that is not a
+ * file); *ret NULL if the file is absent. */
+static int read_item(const struct vhc_boot *b, const struct vhc_store *s, const char *path, char **ret,
+                     size_t *ret_len, struct vhc_err *e) {
+        *ret = NULL;
+        return s->read ? s->read(b, ret, ret_len, e) : vhc_read_machine_file(path, ret, ret_len, e);
+}
+
 /* The tokens a store file holds, readonly ones included; *ret NULL if the
  * file is absent. ret_label (may be NULL): the store's label of the file. */
 static int file_tokens(const struct vhc_boot *b, const struct vhc_store *s, const char *abs, char ***ret,
@@ -142,7 +152,7 @@ static int file_tokens(const struct vhc_boot *b, const struct vhc_store *s, cons
         *ret = NULL;
         if (!path || !l)
                 return -ENOMEM;
-        r = vhc_read_machine_file(path, &text, &len, e);
+        r = read_item(b, s, path, &text, &len, e);
         if (r < 0 || !text)
                 return r;
         r = s->open(b, abs, text, len, &f, e);
@@ -306,7 +316,7 @@ static int plan_item(const struct vhc_boot *b, const struct item *it, char *cons
         vhc_state_init(&inherited);
         if (!path)
                 return -ENOMEM;
-        r = vhc_read_machine_file(path, &text, &len, e);
+        r = read_item(b, it->store, path, &text, &len, e);
         if (r < 0)
                 return r;
         if (!text) {
@@ -338,6 +348,16 @@ static int plan_item(const struct vhc_boot *b, const struct item *it, char *cons
                 return r;
         }
         new = f.text(f.obj, &new_len);
+        if (it->store->command) {
+                _cleanup_strv_free_ char **argv = NULL;
+
+                r = it->store->command(b, f.obj, &argv);
+                if (r < 0 || !argv)
+                        return r;
+                edits->ostree_kargs = true;
+                return vhc_changes_add_command(ch, f.label, text, new, argv, it->store->what,
+                                               VHC_EFFECT_REBOOT);
+        }
         if (create) {
                 if (!vhc_state_has_file_kargs(after, it->abs))
                         return 0; /* it would hold only its base */

@@ -29,6 +29,7 @@ struct vhc_boot_edits {
         bool grub_defaults;  /* /etc/default/grub */
         bool entries;        /* a boot entry */
         bool kernel_cmdline; /* /etc/kernel/cmdline */
+        bool ostree_kargs;   /* rpm-ostree kargs (a command to run) */
 };
 
 /* wanted: the arguments apply puts everywhere; NULL to revert. Records of

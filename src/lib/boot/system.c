@@ -101,6 +101,20 @@ const char *vhc_system_kind_to_string(enum vhc_system_kind k) {
         return (unsigned)k < _VHC_SYSTEM_MAX ? kind_names[k] : NULL;
 }
 
+const char *vhc_system_kargs_where(const struct vhc_system *s) {
+        switch (s->kind) {
+        case VHC_SYSTEM_OSTREE:
+                return "rpm-ostree kargs (the next deployment), the initramfs through rpm-ostree initramfs-etc";
+        case VHC_SYSTEM_OSTREE_SANDBOX:
+                return "nowhere here: the booted deployment sets them with rpm-ostree kargs";
+        case VHC_SYSTEM_IMAGE_BUILD:
+                return s->bootc ? "the image's /usr/lib/bootc/kargs.d; the booted machine plans its devices"
+                                : "nowhere here: the machine that boots the image sets them";
+        default:
+                return "the boot loader's files";
+        }
+}
+
 const char *vhc_system_kind_describe(enum vhc_system_kind k) {
         return (unsigned)k < _VHC_SYSTEM_MAX ? kind_descriptions[k] : NULL;
 }

@@ -52,3 +52,8 @@ int vhc_system_detect(const struct vhc_root *r, struct vhc_system *ret);
 const char *vhc_system_kind_to_string(enum vhc_system_kind k);
 /* For people: "classic (dnf)", "rpm-ostree (booted deployment)", ... */
 const char *vhc_system_kind_describe(enum vhc_system_kind k);
+
+/* Where the kernel arguments of this kind of system are set, for status and
+ * check: "the boot loader's files", "rpm-ostree kargs (the next
+ * deployment)", ...; one phrase (static). */
+const char *vhc_system_kargs_where(const struct vhc_system *s);
