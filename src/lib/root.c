@@ -84,6 +84,7 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_VAR] = "/var",
         [VHC_PATH_BOOTC_DIR] = "/usr/lib/bootc",
         [VHC_PATH_BOOTC_KARGS_D] = "/usr/lib/bootc/kargs.d",
+        [VHC_PATH_RULE_MARKER] = "/usr/lib/virt-host-config/host-installed",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was

@@ -81,6 +81,7 @@ enum vhc_path {
         VHC_PATH_VAR,               /* /var (read-only in rpm-ostree's scriptlet sandbox) */
         VHC_PATH_BOOTC_DIR,         /* /usr/lib/bootc */
         VHC_PATH_BOOTC_KARGS_D,     /* /usr/lib/bootc/kargs.d (image-mode kernel arguments) */
+        VHC_PATH_RULE_MARKER,       /* /usr/lib/virt-host-config/host-installed (the generated udev rule's TEST==) */
         _VHC_PATH_MAX,
 };
 
