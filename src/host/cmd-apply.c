@@ -148,6 +148,14 @@ static int first_boot_bind(struct vhc_ctx *ctx) {
                 printf("no device to hand to vfio-pci\n");
                 return 0;
         }
+        /* Without the IOMMU (its arguments wait for the reboot into the new
+         * deployment) vfio-pci refuses the device, which would be left with
+         * no driver at all: the rule binds it at the next boot instead. */
+        if (!l->groups_known) {
+                printf("not bound now: the IOMMU is not on yet (no IOMMU groups); vfio-pci takes the devices "
+                       "after the reboot\n");
+                return 0;
+        }
         /* vfio-pci's registration binds nothing that is bound: it comes first.
          * Never into this kernel for another --root. */
         if (vhc_root_is_host(ctx->root)) {

@@ -43,6 +43,15 @@ r=$(make_root rx580-polaris)
 grep -q '^kept     0000:01:00.0  (on vfio-pci already)$' "$WORK/out" && [ ! -s "$r/sys/bus/pci/drivers_probe" ] &&
     ok "rx580-polaris: on vfio-pci already, no probe" || { fail "rx580-polaris: $(cat "$WORK/out")"; }
 
+# The IOMMU not on yet (rpm-ostree: the arguments wait for the new
+# deployment): no device is unbound, vfio-pci would refuse it.
+r=$(make_root first-install)
+: > "$r/sys/bus/pci/drivers_probe"
+"$VHC" --root "$r" apply --first-boot > "$WORK/out" 2>&1 || { fail "first-install: apply --first-boot"; cat "$WORK/out" >&2; }
+grep -q '^not bound now: the IOMMU is not on yet' "$WORK/out" && [ ! -s "$r/sys/bus/pci/drivers_probe" ] &&
+    [ -f "$r/etc/udev/rules.d/61-virt-host-config-vfio.rules" ] &&
+    ok "no IOMMU yet: the rule written, no device touched now" || fail "first-install: $(cat "$WORK/out")"
+
 # An image build: refused before anything is written.
 r=$(make_root intel-nvidia)
 mkdir -p "$r/run" && : > "$r/run/.containerenv"
