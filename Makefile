@@ -11,6 +11,12 @@ mandir      ?= $(datadir)/man
 sysconfdir  ?= /etc
 localstatedir ?= /var
 udevrulesdir ?= $(prefix)/lib/udev/rules.d
+unitdir     ?= $(prefix)/lib/systemd/system
+presetdir   ?= $(prefix)/lib/systemd/system-preset
+# Fixed paths, not prefix-relative: the udev rule tests the first (root.c),
+# bootc reads the second.
+pkglibdir   := /usr/lib/virt-host-config
+bootckargsdir := /usr/lib/bootc/kargs.d
 DESTDIR     ?=
 INSTALL     ?= install
 
@@ -134,6 +140,11 @@ install: all install-completion
 	$(INSTALL) -m 0644 config/virt-host-config.conf $(DESTDIR)$(sysconfdir)/virt-host-config/virt-host-config.conf
 	$(INSTALL) -d $(DESTDIR)$(udevrulesdir)
 	$(INSTALL) -m 0644 config/70-virt-host-config-vfio-kvm.rules $(DESTDIR)$(udevrulesdir)/70-virt-host-config-vfio-kvm.rules
+	$(INSTALL) -d $(DESTDIR)$(pkglibdir) $(DESTDIR)$(bootckargsdir) $(DESTDIR)$(unitdir) $(DESTDIR)$(presetdir)
+	$(INSTALL) -m 0644 config/host-installed $(DESTDIR)$(pkglibdir)/host-installed
+	$(INSTALL) -m 0644 config/bootc/10-virt-host-config.toml $(DESTDIR)$(bootckargsdir)/10-virt-host-config.toml
+	$(INSTALL) -m 0644 config/systemd/virt-host-config-first-boot.service $(DESTDIR)$(unitdir)/virt-host-config-first-boot.service
+	$(INSTALL) -m 0644 config/systemd/80-virt-host-config.preset $(DESTDIR)$(presetdir)/80-virt-host-config.preset
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(localstatedir)/lib/virt-host-config
 	@set -e; for m in $(MAN_PAGES); do \
 	  s=$${m##*.}; \

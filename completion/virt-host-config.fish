@@ -19,7 +19,7 @@ complete -c virt-host-config -l root -x -a '(__fish_complete_directories (comman
     -d 'Work on the machine tree under DIR'
 complete -c virt-host-config -l config -r -F -d 'Read FILE instead of the default config'
 # As main.c takes them: --json with list, check and status; --dry-run with
-# apply and revert; --defer with apply only.
+# apply and revert; --defer and --first-boot with apply only.
 complete -c virt-host-config -l json \
     -n "__fish_seen_subcommand_from list check status; or not __fish_seen_subcommand_from $commands" \
     -d 'Machine-readable output'
@@ -29,5 +29,8 @@ complete -c virt-host-config -l dry-run \
 complete -c virt-host-config -l defer \
     -n "__fish_seen_subcommand_from apply; or not __fish_seen_subcommand_from $commands" \
     -d 'Record the boot-file rebuild as pending for the next apply'
+complete -c virt-host-config -l first-boot \
+    -n "__fish_seen_subcommand_from apply; or not __fish_seen_subcommand_from $commands" \
+    -d 'Apply, then bind the isolated devices to vfio-pci now'
 complete -c virt-host-config -s h -l help -d 'Show the help'
 complete -c virt-host-config -l version -d 'Show the version'

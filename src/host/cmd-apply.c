@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: MIT */
+#include "boot/system.h"
 #include "host.h"
 #include "hostrole.h"
+#include "kmodule.h"
+#include "pcidev.h"
+#include "plan.h"
 #include "strv.h"
+#include "vfiobind.h"
 
 static void print_changes(struct vhc_ctx *ctx, const struct vhc_txn *t, bool reverting) {
         for (size_t i = 0; i < t->ch.n; i++) {
@@ -122,8 +127,91 @@ out:
         return r;
 }
 
+/* --first-boot refuses where there is no booted target to bind devices of. */
+static int first_boot_check(struct vhc_ctx *ctx) {
+        struct vhc_system sys;
+        int r;
+
+        r = vhc_system_detect(ctx->root, &sys);
+        if (r < 0)
+                return r;
+        if (sys.kind == VHC_SYSTEM_IMAGE_BUILD || sys.kind == VHC_SYSTEM_OSTREE_SANDBOX)
+                return vhc_err_set(
+                        &ctx->err, -EOPNOTSUPP, NULL, 0,
+                        "--first-boot binds the devices of the booted machine, and this is a %s (%s): "
+                        "nothing was changed; the unit runs it at the first boot of the target",
+                        vhc_system_kind_describe(sys.kind), sys.evidence);
+        return 0;
+}
+
+/* After apply: the devices the rule will reserve at later boots go to
+ * vfio-pci now, since this boot's udev had no rule of ours (an image-mode
+ * or rpm-ostree deployment booting for the first time). */
+static int first_boot_bind(struct vhc_ctx *ctx) {
+        _cleanup_(vhc_config_done) struct vhc_config c = {};
+        _cleanup_(vhc_pci_list_freep) struct vhc_pci_list *l = NULL;
+        _cleanup_(vhc_plan_freep) struct vhc_plan *plan = NULL;
+        struct vhc_vfio_binding b = {};
+        int r;
+
+        if ((r = vhc_ctx_load_config(ctx, &c)) < 0 || (r = vhc_pci_scan(ctx->root, &l, &ctx->err)) < 0 ||
+            (r = vhc_plan_make(l, &c, &plan, &ctx->err)) < 0)
+                return r;
+        if (vhc_plan_count_isolated(plan) == 0) {
+                printf("no device to hand to vfio-pci\n");
+                return 0;
+        }
+        /* Without the IOMMU (its arguments wait for the reboot into the new
+         * deployment) vfio-pci refuses the device, which would be left with
+         * no driver at all: the rule binds it at the next boot instead. */
+        if (!l->groups_known) {
+                printf("not bound now: the IOMMU is not on yet (no IOMMU groups); vfio-pci takes the devices "
+                       "after the reboot\n");
+                return 0;
+        }
+        /* vfio-pci's registration binds nothing that is bound: it comes first.
+         * Never into this kernel for another --root. */
+        if (vhc_root_is_host(ctx->root)) {
+                _cleanup_(vhc_kmod_freep) struct vhc_kmod *k = NULL;
+
+                if ((r = vhc_kmod_new(ctx->root, NULL, &k, &ctx->err)) < 0 ||
+                    (r = vhc_kmod_load(k, "vfio-pci", &ctx->err)) < 0)
+                        return r;
+        }
+        r = vhc_vfio_bind_plan(ctx->root, plan, &b, &ctx->err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < b.n; i++) {
+                const struct vhc_vfio_bound *v = &b.v[i];
+
+                if (!v->changed)
+                        printf("%s%-8s%s %s  (on vfio-pci already)\n", vhc_color(ctx, ANSI_BOLD), "kept",
+                               vhc_color(ctx, ANSI_RESET), v->address);
+                else if (v->now && streq(v->now, "vfio-pci"))
+                        printf("%s%-8s%s %s  (vfio-pci, was %s)\n", vhc_color(ctx, ANSI_BOLD), "bound",
+                               vhc_color(ctx, ANSI_RESET), v->address, v->was ? v->was : "unbound");
+                else
+                        fprintf(stderr,
+                                "virt-host-config: warning: %s: driver_override set, %s, probed: it is on %s "
+                                "now; vfio-pci takes it at the next boot\n",
+                                v->address, v->was ? "unbound" : "no driver", v->now ? v->now : "no driver");
+        }
+        vhc_vfio_binding_done(&b);
+        return 0;
+}
+
 int cmd_apply(struct vhc_ctx *ctx) {
-        return run(ctx, false);
+        int r;
+
+        if (!ctx->first_boot)
+                return run(ctx, false);
+        r = first_boot_check(ctx);
+        if (r < 0)
+                return r;
+        r = run(ctx, false);
+        if (r < 0)
+                return r;
+        return first_boot_bind(ctx);
 }
 
 int cmd_revert(struct vhc_ctx *ctx) {

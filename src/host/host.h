@@ -15,6 +15,7 @@ struct vhc_ctx {
         bool json;
         bool dry_run;
         bool defer; /* apply: mark the regeneration for the next apply instead of running it */
+        bool first_boot; /* apply: also hand the isolated devices to vfio-pci now (the first-boot unit) */
         bool color; /* stdout is a tty and NO_COLOR is unset */
         struct vhc_err err;
 };

@@ -35,6 +35,7 @@ static void help(void) {
                "  --json         machine-readable output\n"
                "  --dry-run      print a unified diff of what would change; write nothing\n"
                "  --defer        apply: record the boot-file rebuild as pending for the next apply (rpm %%post)\n"
+               "  --first-boot   apply, then bind the isolated devices to vfio-pci now (the first-boot unit)\n"
                "  -h, --help     show this help\n"
                "  --version      show the version\n\n"
                "Exit: 0 ok, 1 error, 2 usage error. See virt-host-config(8).\n");
@@ -68,13 +69,14 @@ int vhc_ctx_load_config(struct vhc_ctx *ctx, struct vhc_config *c) {
 }
 
 int main(int argc, char **argv) {
-        enum { OPT_ROOT = 0x100, OPT_CONFIG, OPT_JSON, OPT_DRY_RUN, OPT_VERSION, OPT_DEFER };
+        enum { OPT_ROOT = 0x100, OPT_CONFIG, OPT_JSON, OPT_DRY_RUN, OPT_VERSION, OPT_DEFER, OPT_FIRST_BOOT };
         static const struct option options[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
                 { "config", required_argument, NULL, OPT_CONFIG },
                 { "json", no_argument, NULL, OPT_JSON },
                 { "dry-run", no_argument, NULL, OPT_DRY_RUN },
                 { "defer", no_argument, NULL, OPT_DEFER },
+                { "first-boot", no_argument, NULL, OPT_FIRST_BOOT },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 {},
@@ -115,6 +117,9 @@ int main(int argc, char **argv) {
                 case OPT_DEFER:
                         ctx.defer = true;
                         break;
+                case OPT_FIRST_BOOT:
+                        ctx.first_boot = true;
+                        break;
                 case 'h':
                         help();
                         return 0;
@@ -133,6 +138,10 @@ int main(int argc, char **argv) {
                 return usage_error("--dry-run does not go with '%s'", verb->name);
         if (ctx.defer && verb->fn != cmd_apply)
                 return usage_error("--defer goes only with 'apply'");
+        if (ctx.first_boot && verb->fn != cmd_apply)
+                return usage_error("--first-boot goes only with 'apply'");
+        if (ctx.first_boot && (ctx.dry_run || ctx.defer))
+                return usage_error("--first-boot goes with neither --dry-run nor --defer");
         if (ctx.json && !verb->json)
                 return usage_error("--json does not go with '%s'", verb->name);
 

@@ -2,6 +2,7 @@
 #include "initramfs-tools.h"
 #include "fileio.h"
 #include "render.h"
+#include "root.h"
 
 int vhc_render_initramfs_tools_hook(const struct vhc_plan *p, const char *udev_rule_abs, char **ret) {
         _cleanup_free_ char *buf = NULL;
@@ -41,5 +42,13 @@ int vhc_render_initramfs_tools_hook(const struct vhc_plan *p, const char *udev_r
               "mkdir -p \"${DESTDIR}/etc/udev/rules.d\"\n",
               f);
         fprintf(f, "cp -p %s \"${DESTDIR}/etc/udev/rules.d/\"\n", udev_rule_abs);
+        /* The file the rule tests: where the package is gone and this hook
+         * stayed, the rule goes in without it and matches nothing. */
+        fprintf(f,
+                "if [ -e %1$s ]; then\n"
+                "        mkdir -p \"${DESTDIR}$(dirname %1$s)\"\n"
+                "        cp -p %1$s \"${DESTDIR}%1$s\"\n"
+                "fi\n",
+                vhc_path_abs(VHC_PATH_RULE_MARKER));
         return vhc_memstream_finish(f, &buf, ret);
 }

@@ -252,3 +252,20 @@ int vhc_kmod_drivers_for(struct vhc_kmod *k, const char *modalias, char ***ret) 
         *ret = TAKE_PTR(names);
         return (int)n;
 }
+
+int vhc_kmod_load(struct vhc_kmod *k, const char *name, struct vhc_err *e) {
+        struct kmod_module *mod = NULL;
+        int r;
+
+        r = kmod_module_new_from_name_lookup(k->ctx, name, &mod);
+        if (r < 0 || !mod)
+                return vhc_err_set(e, r < 0 ? r : -ENOENT, k->dir, 0, "no module %s for kernel %s", name,
+                                   k->release);
+        /* As modprobe does: its dependencies and softdeps first; loaded or
+         * built in is success. */
+        r = kmod_module_probe_insert_module(mod, KMOD_PROBE_IGNORE_LOADED, NULL, NULL, NULL, NULL);
+        kmod_module_unref(mod);
+        if (r < 0)
+                return vhc_err_set(e, r, k->dir, 0, "cannot load %s: %s", name, strerror(-r));
+        return 0;
+}

@@ -26,6 +26,11 @@ enum vhc_kmod_avail {
 /* Whether a module ("vfio_pci", "vfio-pci") exists as a module or built in. */
 enum vhc_kmod_avail vhc_kmod_available(struct vhc_kmod *k, const char *name);
 
+/* Loads a module and its dependencies into the running kernel, as modprobe
+ * does (loaded already or built in: 0). Only for the machine itself: a
+ * caller with another --root must not call it. */
+int vhc_kmod_load(struct vhc_kmod *k, const char *name, struct vhc_err *e);
+
 /* The drivers (module names, NUL-terminated list, sorted, no duplicates)
  * that would claim a device with this modalias, as lspci -k finds them. */
 int vhc_kmod_drivers_for(struct vhc_kmod *k, const char *modalias, char ***ret);

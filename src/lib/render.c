@@ -3,6 +3,7 @@
 
 #include "fileio.h"
 #include "render.h"
+#include "root.h"
 #include "strv.h"
 
 /* The texts are built with open_memstream(): a failed write sets the stream's
@@ -48,13 +49,23 @@ static int cmp_entry_address(const void *a, const void *b) {
  * giving a device back to the host, driverctl): their re-probe binds the host
  * driver, and this rule must not undo it, or the two would loop. It cannot
  * loop on its own: after the re-probe only vfio-pci (or nothing) can bind.
+ *
+ * Every rule also tests (TEST==, a stat() of an absolute path) a file that
+ * virt-host-config-host owns in /usr: the rule lives in /etc, and outlives
+ * the package wherever no %preun reverts it (rpm-ostree uninstall runs none,
+ * nor does rpm -e --noscripts, and a %preun can fail). Without the file the
+ * rule matches no device, so nothing keeps a GPU on vfio-pci once the
+ * package is gone. The initramfs gets the file with the rule (dracut's
+ * install_optional_items, the initramfs-tools hook); one built after the
+ * package went has the rule without it, which matches nothing there either.
  */
 static void render_udev_device(FILE *f, const struct vhc_pci_dev *d) {
-        char match[160];
+        char match[256];
 
         snprintf(match, sizeof(match),
-                 "SUBSYSTEM==\"pci\", KERNEL==\"%s\", ATTR{vendor}==\"0x%04x\", ATTR{device}==\"0x%04x\"",
-                 d->address, d->vendor_id, d->device_id);
+                 "SUBSYSTEM==\"pci\", KERNEL==\"%s\", ATTR{vendor}==\"0x%04x\", ATTR{device}==\"0x%04x\", "
+                 "TEST==\"%s\"",
+                 d->address, d->vendor_id, d->device_id, vhc_path_abs(VHC_PATH_RULE_MARKER));
         fprintf(f, "\n# %s %04x:%04x class %04x\n", d->address, d->vendor_id, d->device_id,
                 vhc_pci_class(d));
         fprintf(f,
@@ -85,12 +96,12 @@ static void render_vendor_reset(FILE *f, const struct vhc_pci_dev *d) {
         fputs("# vendor-reset resets it between guests (vendor_reset = yes): reset_method device_specific\n", f);
         fprintf(f,
                 "ACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"%s\", ATTR{vendor}==\"0x%04x\", "
-                "ATTR{device}==\"0x%04x\", RUN{builtin}+=\"kmod load vendor-reset\"\n",
-                d->address, d->vendor_id, d->device_id);
+                "ATTR{device}==\"0x%04x\", TEST==\"%s\", RUN{builtin}+=\"kmod load vendor-reset\"\n",
+                d->address, d->vendor_id, d->device_id, vhc_path_abs(VHC_PATH_RULE_MARKER));
         fprintf(f,
-                "ACTION==\"add\", SUBSYSTEM==\"module\", KERNEL==\"vendor_reset\", "
+                "ACTION==\"add\", SUBSYSTEM==\"module\", KERNEL==\"vendor_reset\", TEST==\"%s\", "
                 "ATTR{[pci/%s]reset_method}=\"device_specific\"\n",
-                d->address);
+                vhc_path_abs(VHC_PATH_RULE_MARKER), d->address);
 }
 
 int vhc_render_udev_rule(const struct vhc_plan *p, char **ret) {
@@ -123,7 +134,9 @@ int vhc_render_udev_rule(const struct vhc_plan *p, char **ret) {
               "#\n"
               "# Reserves each PCI device that virt-host-config isolates for vfio-pci, by\n"
               "# address and IDs, before 80-drivers.rules loads a driver for it; unbinds a\n"
-              "# driver that took it first. Also in the initramfs (dracut install_items).\n",
+              "# driver that took it first. Also in the initramfs (dracut install_items).\n"
+              "# Each rule tests a file of virt-host-config-host in /usr, and does nothing\n"
+              "# once that package is gone.\n",
               f);
         for (size_t i = 0; i < n; i++) {
                 render_udev_device(f, sorted[i]->dev);
@@ -227,6 +240,9 @@ int vhc_render_dracut(const struct vhc_plan *p, const char *udev_rule_abs, char 
               "force_drivers+=\" vfio vfio_iommu_type1 vfio_pci \"\n",
               f);
         fprintf(f, "install_items+=\" %s \"\n", udev_rule_abs);
+        /* Optional: after an erase that left this file, dracut still builds
+         * (the rule then matches nothing in the initramfs). */
+        fprintf(f, "install_optional_items+=\" %s \"\n", vhc_path_abs(VHC_PATH_RULE_MARKER));
         return vhc_memstream_finish(f, &buf, ret);
 }
 

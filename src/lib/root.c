@@ -94,6 +94,7 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_KVMFR_UDEV_RULE] = "/etc/udev/rules.d/70-virt-host-config-kvmfr.rules",
         [VHC_PATH_SELINUX_CONFIG] = "/etc/selinux/config",
         [VHC_PATH_LIBVIRT_QEMU_CONF] = "/etc/libvirt/qemu.conf",
+        [VHC_PATH_RULE_MARKER] = "/usr/lib/virt-host-config/host-installed",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was

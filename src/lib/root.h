@@ -91,6 +91,7 @@ enum vhc_path {
         VHC_PATH_KVMFR_UDEV_RULE,   /* /etc/udev/rules.d/70-virt-host-config-kvmfr.rules */
         VHC_PATH_SELINUX_CONFIG,    /* /etc/selinux/config (the machine has SELinux) */
         VHC_PATH_LIBVIRT_QEMU_CONF, /* /etc/libvirt/qemu.conf */
+        VHC_PATH_RULE_MARKER,       /* /usr/lib/virt-host-config/host-installed (the generated udev rule's TEST==) */
         _VHC_PATH_MAX,
 };
 

@@ -91,7 +91,7 @@ bash_cases() {
     expect "virt-host-config --root=$M s" status
     expect "virt-host-config --json st" status
     expect "virt-host-config list x"
-    expect "virt-host-config apply --" --config --defer --dry-run --help --root --version
+    expect "virt-host-config apply --" --config --defer --dry-run --first-boot --help --root --version
     expect "virt-host-config revert --d" --dry-run
     expect "virt-host-config list --" --config --help --json --root --version
     expect "virt-host-config apply --dry-run --d" --defer
@@ -301,7 +301,7 @@ if command -v fish > /dev/null; then
             { fail "fish: '$line'"; diff -u <(echo "$want") <(echo "$got") | sed 's/^/    /' >&2; }
     }
     fish_expect "virt-host-config " apply check list revert status
-    fish_expect "virt-host-config apply --" --config --defer --dry-run --help --root --version
+    fish_expect "virt-host-config apply --" --config --defer --dry-run --first-boot --help --root --version
     fish_expect "virt-host-config list --" --config --help --json --root --version
     fish_expect "virt-host-config --root tests/machines/intel-nv" tests/machines/intel-nvidia/
     fish_expect "virt-guest-xml --os " linux win10 win11

@@ -43,8 +43,8 @@ snapshot "$r" > "$WORK/before"
 conf "$r" "vendor_reset = yes"
 cp -a "$r/etc/virt-host-config/virt-host-config.conf" "$WORK/conf"
 "$VHC" --root "$r" apply > "$WORK/out" 2>&1 || { fail "apply with vendor_reset = yes"; cat "$WORK/out" >&2; }
-if grep -q '^ACTION=="add", SUBSYSTEM=="pci", KERNEL=="0000:01:00.0", ATTR{vendor}=="0x1002", ATTR{device}=="0x67df", RUN{builtin}+="kmod load vendor-reset"$' "$r/$RULE" &&
-   grep -q '^ACTION=="add", SUBSYSTEM=="module", KERNEL=="vendor_reset", ATTR{\[pci/0000:01:00.0\]reset_method}="device_specific"$' "$r/$RULE" &&
+if grep -q '^ACTION=="add", SUBSYSTEM=="pci", KERNEL=="0000:01:00.0", ATTR{vendor}=="0x1002", ATTR{device}=="0x67df", TEST=="/usr/lib/virt-host-config/host-installed", RUN{builtin}+="kmod load vendor-reset"$' "$r/$RULE" &&
+   grep -q '^ACTION=="add", SUBSYSTEM=="module", KERNEL=="vendor_reset", TEST=="/usr/lib/virt-host-config/host-installed", ATTR{\[pci/0000:01:00.0\]reset_method}="device_specific"$' "$r/$RULE" &&
    ! grep -q 'pci/0000:01:00.1' "$r/$RULE"; then
     ok "vendor_reset = yes: the RX 580 (not its audio) gets vendor-reset and device_specific"
 else fail "vendor_reset = yes: rules"; cat "$r/$RULE" >&2; fi

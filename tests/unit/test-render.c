@@ -81,9 +81,10 @@ static void fake_intel_nvidia(struct fake_plan *f) {
 struct udev_rule {
         bool action, subsystem_pci, kernel, vendor, device, sets_override, probes_after_override;
         bool module_vendor_reset, sets_reset_method;
+        bool tests_marker; /* TEST=="<the file of -host in /usr>" */
 };
 
-static const char *const match_keys[] = {"ACTION", "SUBSYSTEM", "KERNEL", "DRIVER", "ATTR", NULL};
+static const char *const match_keys[] = {"ACTION", "SUBSYSTEM", "KERNEL", "DRIVER", "ATTR", "TEST", NULL};
 static const char *const assign_keys[] = {"ATTR", "RUN", NULL};
 
 static bool in_list(const char *const *l, const char *s) {
@@ -167,6 +168,11 @@ static const char *parse_udev_line(const char *line, struct udev_rule *ret) {
 
                 if (streq(key, "ACTION") && streq(op, "=="))
                         r.action = true;
+                if (streq(key, "TEST")) {
+                        if (!streq(op, "==") || !streq(value, vhc_path_abs(VHC_PATH_RULE_MARKER)))
+                                return bad_rule("TEST%s\"%s\" is not the test of -host's file", op, value);
+                        r.tests_marker = true;
+                }
                 if (streq(key, "SUBSYSTEM") && streq(op, "==") && streq(value, "pci"))
                         r.subsystem_pci = true;
                 if (streq(key, "SUBSYSTEM") && streq(op, "==") && streq(value, "module"))
@@ -228,6 +234,9 @@ static size_t check_udev_rules(const char *text) {
                 err = parse_udev_line(line, &r);
                 if (err)
                         fail_msg("%s, in: %s", err, line);
+                /* A rule left behind by an erase that ran no %preun must match nothing. */
+                if (!r.tests_marker)
+                        fail_msg("does not test %s: %s", vhc_path_abs(VHC_PATH_RULE_MARKER), line);
                 /* vendor-reset's module rule names the device by address in its assignment. */
                 if (r.module_vendor_reset) {
                         if (!r.action || !r.sets_reset_method || r.subsystem_pci)
@@ -262,6 +271,8 @@ static void test_udev_checker_rejects(void **state) {
                 "ACTION==\"add\", SUBSYSTEM==\"module\", KERNEL==\"vfio_pci\"",
                 "ACTION==\"add\", ATTR{[pci/0000:01:00.*]reset_method}=\"device_specific\"",
                 "ACTION==\"add\", ATTR{[pci/0000:01:00.0]reset_method}=\"bus\"",
+                "ACTION==\"add\", TEST!=\"/usr/lib/virt-host-config/host-installed\"",
+                "ACTION==\"add\", TEST==\"/etc/virt-host-config/virt-host-config.conf\"",
                 NULL,
         };
         struct udev_rule r;
@@ -318,8 +329,10 @@ static void test_udev_rule_vendor_reset(void **state) {
         fake_add(&f, "0000:02:00.0", 0x1002, 0x73bf, 0x030000, VHC_ACTION_ISOLATE);
         assert_int_equal(vhc_render_udev_rule(&f.plan, &text), 0);
         assert_int_equal(check_udev_rules(text), 3);
-        assert_non_null(strstr(text, "KERNEL==\"0000:01:00.0\", ATTR{vendor}==\"0x1002\", ATTR{device}==\"0x67df\", "
-                                     "RUN{builtin}+=\"kmod load vendor-reset\"\n"));
+        assert_non_null(
+                strstr(text, "KERNEL==\"0000:01:00.0\", ATTR{vendor}==\"0x1002\", ATTR{device}==\"0x67df\", "
+                             "TEST==\"/usr/lib/virt-host-config/host-installed\", "
+                             "RUN{builtin}+=\"kmod load vendor-reset\"\n"));
         assert_non_null(strstr(text, "ATTR{[pci/0000:01:00.0]reset_method}=\"device_specific\""));
         assert_null(strstr(text, "[pci/0000:01:00.1]"));
         assert_null(strstr(text, "[pci/0000:02:00.0]"));
@@ -411,6 +424,9 @@ static void test_dracut(void **state) {
         /* dracut.conf(5): lists are quoted with a space on each side, so += joins them. */
         assert_non_null(strstr(text, "\nforce_drivers+=\" vfio vfio_iommu_type1 vfio_pci \"\n"));
         assert_non_null(strstr(text, "\ninstall_items+=\" " UDEV_RULE_ABS " \"\n"));
+        /* The file the rule tests, optional: dracut must still build once it is gone. */
+        assert_non_null(
+                strstr(text, "\ninstall_optional_items+=\" /usr/lib/virt-host-config/host-installed \"\n"));
         golden("dracut", text);
 
         assert_int_equal(vhc_render_dracut(&f.plan, "61-virt-host-config-vfio.rules", &none), -EINVAL);
