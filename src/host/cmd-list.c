@@ -187,7 +187,7 @@ static int print_table(const struct vhc_ctx *ctx, const struct vhc_pci_list *l, 
         return 0;
 }
 
-static void print_summary(const struct row *rows, size_t n, char *const *notes) {
+static void print_summary(const struct row *rows, size_t n, char *const *notes, char *const *warnings) {
         size_t n_iso = 0;
 
         for (size_t i = 0; i < n; i++)
@@ -203,6 +203,8 @@ static void print_summary(const struct row *rows, size_t n, char *const *notes) 
         printf("\n");
         for (size_t i = 0; notes[i]; i++)
                 printf("note: %s\n", notes[i]);
+        for (size_t i = 0; warnings && warnings[i]; i++)
+                printf("warning: %s\n", warnings[i]);
 }
 
 static json_object *json_string_or_null(const char *s) {
@@ -355,15 +357,21 @@ static int add_passthru(const struct vhc_ctx *ctx, const struct row *row, json_o
         return 0;
 }
 
-static int print_json(const struct vhc_ctx *ctx, const struct row *rows, size_t n, char *const *notes) {
-        json_object *o = json_object_new_object(), *a = json_object_new_array();
+static int print_json(const struct vhc_ctx *ctx, const struct row *rows, size_t n, char *const *notes,
+                      char *const *warnings) {
+        json_object *o = json_object_new_object(), *a = json_object_new_array(),
+                    *w = json_object_new_array();
 
-        if (!o || !a) {
+        if (!o || !a || !w) {
                 json_object_put(o);
                 json_object_put(a);
+                json_object_put(w);
                 return -ENOMEM;
         }
         json_object_object_add(o, "devices", a);
+        json_object_object_add(o, "warnings", w);
+        for (size_t i = 0; warnings && warnings[i]; i++)
+                json_object_array_add(w, json_object_new_string(warnings[i]));
         for (size_t i = 0; i < n; i++) {
                 const struct vhc_pci_dev *d = rows[i].dev;
                 json_object *e = json_object_new_object();
@@ -429,6 +437,7 @@ int cmd_list(struct vhc_ctx *ctx) {
         _cleanup_(vhc_pci_list_freep) struct vhc_pci_list *l = NULL;
         _cleanup_(vhc_plan_freep) struct vhc_plan *plan = NULL;
         const char *notes[3] = {};
+        _cleanup_strv_free_ char **warnings = NULL;
         size_t n_notes = 0;
         struct row *rows;
         int r, plan_r;
@@ -462,9 +471,14 @@ int cmd_list(struct vhc_ctx *ctx) {
         if (!l->groups_known && l->n > 0 && !(plan && plan->note && strstr(plan->note, "IOMMU groups")))
                 notes[n_notes++] = GROUPS_NOTE;
 
-        r = ctx->json ? print_json(ctx, rows, l->n, (char *const *)notes) : print_table(ctx, l, rows, l->n);
+        for (size_t i = 0; plan && i < plan->n; i++)
+                if (plan->entries[i].warning && (r = strv_push_dup(&warnings, plan->entries[i].warning)) < 0)
+                        goto out;
+
+        r = ctx->json ? print_json(ctx, rows, l->n, (char *const *)notes, warnings)
+                      : print_table(ctx, l, rows, l->n);
         if (r >= 0 && !ctx->json)
-                print_summary(rows, l->n, (char *const *)notes);
+                print_summary(rows, l->n, (char *const *)notes, warnings);
         if (r >= 0)
                 r = plan_r < 0 ? plan_r : 0;
 out:

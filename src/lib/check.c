@@ -617,7 +617,7 @@ static bool wanted_by_config(const struct checker *c, const struct vhc_pci_dev *
         case VHC_ISOLATE_LIST:
                 return strv_contains(c->in->config->isolate_list, d->address);
         case VHC_ISOLATE_AUTO:
-                if (!vhc_pci_is_display(d) || !l->boot_vga_known)
+                if (!vhc_pci_is_display(d) || !l->boot_vga_known || vhc_plan_is_bmc_display(d))
                         return false;
                 for (size_t i = 0; i < l->n; i++)
                         if (l->devs[i].boot_vga && in_group_or_slot(l, &l->devs[i], d))
@@ -1331,6 +1331,16 @@ static int check_binding(struct checker *c, const char *id) {
                         r = binding_after_boot(c, id, title, d);
                 if (r < 0)
                         return r;
+                if (p->entries[i].warning) {
+                        _cleanup_free_ char *wt = strprintf("%s BMC display", d->address);
+
+                        if (!wt)
+                                return -ENOMEM;
+                        r = add(c, id, VHC_CHECK_WARN, wt, d->address, str(p->entries[i].warning),
+                                strprintf("remove %s from 'isolate' to keep the remote console", d->address));
+                        if (r < 0)
+                                return r;
+                }
         }
         return 0;
 }

@@ -314,6 +314,9 @@ static int plan_dropins(struct vhc_txn *t, const struct vhc_config *c, struct vh
                 return r;
         if (plan->note && (r = warn(t, "%s", plan->note)) < 0)
                 return r;
+        for (size_t i = 0; i < plan->n; i++)
+                if (plan->entries[i].warning && (r = warn(t, "%s", plan->entries[i].warning)) < 0)
+                        return r;
         r = claiming_drivers(t, plan, &drivers);
         if (r < 0)
                 return r;
