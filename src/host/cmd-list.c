@@ -37,8 +37,18 @@ struct row {
 #define NO_PLAN_REASON "no plan: the config has an error (see the message below)"
 
 void vhc_print_json(json_object *o) {
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object *out = json_object_new_object();
+
+        /* "schema_version" first, then o's keys in their order. */
+        if (!out || json_object_object_add(out, "schema_version", json_object_new_int(VHC_JSON_SCHEMA_VERSION)) < 0) {
+                json_object_put(out);
+                out = json_object_get(o);
+        } else {
+                json_object_object_foreach(o, k, v) json_object_object_add(out, k, json_object_get(v));
+        }
+        printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(out);
 }
 
 /* Columns a string takes on a terminal: UTF-8 code points (pci.ids names have
@@ -398,6 +408,8 @@ static int print_json(const struct vhc_ctx *ctx, const struct row *rows, size_t 
                         return -ENOMEM;
                 }
         }
+        /* Always there, null without a note: scripts need not test for it. */
+        json_object_object_add(o, "note", NULL);
         if (notes[0]) {
                 _cleanup_free_ char *joined = NULL;
                 size_t len = 0;

@@ -41,6 +41,10 @@ int cmd_check(struct vhc_ctx *ctx);
 /* JSON text as list, check and status print it (cmd-list.c): pretty, slashes
  * unescaped, a newline at the end. */
 struct json_object;
+/* "schema_version" of every --json output: raised when a key changes meaning
+ * or goes away; a new key may come without it. docs/virt-host-config.8.scd
+ * (JSON OUTPUT) lists every key. */
+#define VHC_JSON_SCHEMA_VERSION 1
 void vhc_print_json(struct json_object *o);
 
 /* The versions of the packages `check` and `status` report

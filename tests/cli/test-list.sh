@@ -25,7 +25,7 @@ doc = json.load(open(sys.argv[1]))
 keys = ["address", "vendor", "device", "class", "iommu_group", "boot_vga", "driver", "action", "reason",
         "reset", "rom", "bars"]
 devs = doc["devices"]
-assert set(doc) <= {"devices", "note", "warnings"}, doc.keys()
+assert set(doc) <= {"schema_version", "devices", "note", "warnings"}, doc.keys()
 assert [d["address"] for d in devs] == sorted(d["address"] for d in devs), "not in address order"
 for d in devs:
     assert list(d) == keys, list(d)
