@@ -2,6 +2,7 @@
 #include <json-c/json.h>
 #include <sys/ioctl.h>
 
+#include "desktop.h"
 #include "host.h"
 #include "passthru.h"
 #include "pcidev.h"
@@ -483,9 +484,19 @@ int cmd_list(struct vhc_ctx *ctx) {
         if (!l->groups_known && l->n > 0 && !(plan && plan->note && strstr(plan->note, "IOMMU groups")))
                 notes[n_notes++] = GROUPS_NOTE;
 
-        for (size_t i = 0; plan && i < plan->n; i++)
+        for (size_t i = 0; plan && i < plan->n; i++) {
+                _cleanup_free_ char *use = NULL;
+
                 if (plan->entries[i].warning && (r = strv_push_dup(&warnings, plan->entries[i].warning)) < 0)
                         goto out;
+                if (plan->entries[i].action != VHC_ACTION_ISOLATE || !plan->entries[i].dev->driver ||
+                    streq(plan->entries[i].dev->driver, "vfio-pci"))
+                        continue;
+                if ((r = vhc_desktop_use(ctx->root, plan->entries[i].dev, &use)) < 0)
+                        goto out;
+                if (use && (r = strv_consume(&warnings, vhc_desktop_warning(plan->entries[i].dev, use))) < 0)
+                        goto out;
+        }
 
         r = ctx->json ? print_json(ctx, rows, l->n, (char *const *)notes, warnings)
                       : print_table(ctx, l, rows, l->n);

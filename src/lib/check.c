@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "desktop.h"
 #include "boot/detect.h"
 #include "boot/stores.h"
 #include "cmdline.h"
@@ -1290,6 +1291,24 @@ static int binding_after_boot(struct checker *c, const char *id, const char *tit
                        a, dev_dir, a));
 }
 
+/* An isolated display device the desktop runs on now: the reboot takes it. */
+static int check_desktop(struct checker *c, const char *id, const struct vhc_pci_dev *d) {
+        _cleanup_free_ char *use = NULL, *title = NULL;
+        int r;
+
+        if (d->driver && streq(d->driver, "vfio-pci"))
+                return 0;
+        r = vhc_desktop_use(c->in->root, d, &use);
+        if (r < 0 || !use)
+                return r;
+        title = strprintf("%s desktop", d->address);
+        if (!title)
+                return -ENOMEM;
+        return add(c, id, VHC_CHECK_WARN, title, d->address, vhc_desktop_warning(d, use),
+                   str("plug the monitor into the card that stays with the host (the boot display), or "
+                       "remove the device from 'isolate'"));
+}
+
 static int check_binding(struct checker *c, const char *id) {
         const struct vhc_plan *p = c->in->plan;
         const char *apply_hint = c->in->applied ? "reboot" : "run 'virt-host-config apply', then reboot";
@@ -1329,6 +1348,9 @@ static int check_binding(struct checker *c, const char *id) {
                                 str(apply_hint));
                 else
                         r = binding_after_boot(c, id, title, d);
+                if (r < 0)
+                        return r;
+                r = check_desktop(c, id, d);
                 if (r < 0)
                         return r;
                 if (p->entries[i].warning) {

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "fileio.h"
 #include "grub-default.h"
+#include "desktop.h"
 #include "hostrole.h"
 #include "kargs.h"
 #include "kmodule.h"
@@ -314,9 +315,18 @@ static int plan_dropins(struct vhc_txn *t, const struct vhc_config *c, struct vh
                 return r;
         if (plan->note && (r = warn(t, "%s", plan->note)) < 0)
                 return r;
-        for (size_t i = 0; i < plan->n; i++)
+        for (size_t i = 0; i < plan->n; i++) {
+                _cleanup_free_ char *use = NULL;
+
                 if (plan->entries[i].warning && (r = warn(t, "%s", plan->entries[i].warning)) < 0)
                         return r;
+                if (plan->entries[i].action != VHC_ACTION_ISOLATE)
+                        continue;
+                if ((r = vhc_desktop_use(t->root, plan->entries[i].dev, &use)) < 0)
+                        return r;
+                if (use && (r = strv_consume(&t->warnings, vhc_desktop_warning(plan->entries[i].dev, use))) < 0)
+                        return r;
+        }
         r = claiming_drivers(t, plan, &drivers);
         if (r < 0)
                 return r;
