@@ -112,39 +112,56 @@ static bool new_block(const struct vhc_pci_list *l, const struct row *prev, cons
         return !vhc_pci_same_slot(prev->dev, r->dev);
 }
 
-static size_t terminal_columns(void) {
-        struct winsize ws;
-
-        if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
-                return 0;
-        return ws.ws_col;
-}
-
-/* On a narrow terminal the names give way: a row that wraps is harder to read
- * than a name cut short. Off a terminal nothing is cut. */
-static void fit(struct row **rows, size_t n, size_t w[_COL_MAX]) {
+/* On a narrow terminal the names give way, then the columns the ID column
+ * repeats (CLASS, VENDOR) go, and the reason wraps under its column (below
+ * the row, from column 4, when even that has no room): a row that wraps
+ * where the terminal cuts it is harder to read. Off a terminal nothing is cut.
+ * Returns the columns to wrap REASON at, 0 for none; hidden columns get w 0. */
+static size_t fit(struct row **rows, size_t n, size_t w[_COL_MAX], bool hide[_COL_MAX]) {
         static const struct {
                 enum col col;
                 size_t min;
-        } shrink[] = {{COL_DEVICE, 24}, {COL_VENDOR, 18}};
-        size_t cols = terminal_columns(), total = 0;
+        } shrink[] = {{COL_DEVICE, 24}, {COL_VENDOR, 18}, {COL_DEVICE, 16}, {COL_DRIVER, 10}};
+        size_t cols = vhc_terminal_columns(), total = 0;
 
         if (cols == 0)
-                return;
+                return 0;
         for (size_t c = 0; c < _COL_MAX; c++)
                 total += w[c] + 2;
+        /* Room for the reason is wanted too, but only when it is short of it. */
         for (size_t s = 0; s < ELEMENTSOF(shrink) && total > cols; s++) {
                 enum col c = shrink[s].col;
-                size_t keep;
+                size_t keep, over;
 
-                if (w[c] <= shrink[s].min)
+                if (s == 2 && !hide[COL_VENDOR]) {
+                        /* Before the names get shorter than this: drop the repeated columns. */
+                        hide[COL_CLASS] = hide[COL_VENDOR] = true;
+                        total -= w[COL_CLASS] + 2 + w[COL_VENDOR] + 2;
+                        if (total <= cols)
+                                break;
+                }
+                over = total - cols;
+                if (hide[c] || w[c] <= shrink[s].min)
                         continue;
-                keep = w[c] - shrink[s].min > total - cols ? w[c] - (total - cols) : shrink[s].min;
+                if (c == COL_DEVICE || c == COL_DRIVER) {
+                        /* Leave the reason its minimum before cutting further. */
+                        size_t others = total - (w[COL_REASON] + 2);
+
+                        /* The reason has room beside, or goes below the row: names stay. */
+                        if (others + strlen(headers[COL_REASON]) <= cols)
+                                break;
+                        over = others + strlen(headers[COL_REASON]) - cols;
+                }
+                keep = w[c] - shrink[s].min > over ? w[c] - over : shrink[s].min;
                 total -= w[c] - keep;
                 w[c] = keep;
                 for (size_t i = 0; i < n; i++)
                         truncate_to(rows[i]->cells[c], keep);
         }
+        for (size_t c = 0; c < _COL_MAX; c++)
+                if (hide[c])
+                        w[c] = 0;
+        return total > cols ? cols : 0;
 }
 
 static void print_cell(const struct vhc_ctx *ctx, const char *s, size_t w, const char *color, bool last) {
@@ -168,9 +185,38 @@ static const char *cell_color(const struct row *r, enum col c) {
         return NULL;
 }
 
+/* The cells of a row, the reason wrapped to wrap columns (0: not). */
+static void print_row(const struct vhc_ctx *ctx, char *const *cells, const struct row *r, const size_t w[_COL_MAX],
+                      const bool hide[_COL_MAX], size_t wrap, const char *color) {
+        size_t at = 0;
+
+        for (size_t c = 0; c < _COL_MAX; c++) {
+                const char *col = r ? cell_color(r, c) : color;
+
+                if (hide[c])
+                        continue;
+                if (c == COL_REASON && wrap) {
+                        if (wrap - at < VHC_WRAP_MIN) {
+                                printf("\n    ");
+                                at = 4;
+                        }
+                        if (col)
+                                fputs(vhc_color(ctx, col), stdout);
+                        vhc_print_wrapped(cells[c], at, wrap);
+                        if (col)
+                                fputs(vhc_color(ctx, ANSI_RESET), stdout);
+                        return;
+                }
+                print_cell(ctx, cells[c], w[c], col, c == _COL_MAX - 1);
+                at += w[c] + 2;
+        }
+        printf("\n");
+}
+
 static int print_table(const struct vhc_ctx *ctx, const struct vhc_pci_list *l, struct row *rows, size_t n) {
         _cleanup_free_ struct row **order = calloc(n + 1, sizeof(*order));
-        size_t w[_COL_MAX];
+        bool hide[_COL_MAX] = {};
+        size_t w[_COL_MAX], wrap;
 
         if (!order)
                 return -ENOMEM;
@@ -183,17 +229,12 @@ static int print_table(const struct vhc_ctx *ctx, const struct vhc_pci_list *l, 
                         if (width(rows[i].cells[c]) > w[c])
                                 w[c] = width(rows[i].cells[c]);
         }
-        fit(order, n, w);
-        for (size_t c = 0; c < _COL_MAX; c++)
-                print_cell(ctx, headers[c], w[c], ANSI_BOLD, c == _COL_MAX - 1);
-        printf("\n");
+        wrap = fit(order, n, w, hide);
+        print_row(ctx, (char *const *)headers, NULL, w, hide, 0, ANSI_BOLD);
         for (size_t i = 0; i < n; i++) {
                 if (i > 0 && new_block(l, order[i - 1], order[i]))
                         printf("\n");
-                for (size_t c = 0; c < _COL_MAX; c++)
-                        print_cell(ctx, order[i]->cells[c], w[c], cell_color(order[i], c),
-                                   c == _COL_MAX - 1);
-                printf("\n");
+                print_row(ctx, order[i]->cells, order[i], w, hide, wrap, NULL);
         }
         return 0;
 }
