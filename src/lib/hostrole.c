@@ -740,7 +740,7 @@ int vhc_txn_commit(struct vhc_txn *t, struct vhc_err *e) {
                         r = -ENOMEM;
                         goto out;
                 }
-                r = vhc_mkdir(p, 0755);
+                r = vhc_mkdir_label(p, 0755, t->ch.mkdirs[i]);
                 if (r < 0) {
                         r = vhc_err_set(e, r, p, 0, "cannot create directory: %s", strerror(-r));
                         rollback(t, &intent);
