@@ -297,7 +297,7 @@ static int load_config(struct gx_ctx *ctx, struct vhc_config *cfg) {
 
         vhc_config_init(cfg);
         if (ctx->o->config_path)
-                return vhc_config_load(cfg, ctx->o->config_path, &ctx->err);
+                return vhc_config_load_named(cfg, ctx->o->config_path, &ctx->err);
         path = vhc_root_path(ctx->root, VHC_PATH_CONFIG);
         if (!path)
                 return -ENOMEM;

@@ -65,8 +65,10 @@ static void print_warnings(const struct vhc_txn *t) {
  * with --defer leaves them pending for the next apply (rpm's %posttrans). */
 static int regenerate(struct vhc_ctx *ctx, struct vhc_txn *t) {
         _cleanup_strv_free_ char **lines = NULL;
+        const char *verb = t->reverting ? "revert" : "apply";
         int r;
 
+        t->boot.verb = verb;
         if (ctx->defer && t->after.pending) {
                 _cleanup_free_ char *steps = vhc_regen_names(t->after.pending);
 
@@ -89,7 +91,8 @@ static int regenerate(struct vhc_ctx *ctx, struct vhc_txn *t) {
         if (r > 0)
                 return vhc_err_set(&ctx->err, -EIO, NULL, 0,
                                    "regenerating the boot files failed (see above); it stays pending: run "
-                                   "'virt-host-config apply' again once that is fixed");
+                                   "'virt-host-config %s' again once that is fixed",
+                                   verb);
         /* Skipped steps said what to run; the changes take effect with them. */
         print_effect(t);
         return 0;

@@ -105,7 +105,7 @@ static const char *status_color(enum vhc_check_status s) {
 
 static void print_text(const struct vhc_ctx *ctx, const struct vhc_check_report *rep,
                        const struct vhc_packages *pkgs) {
-        size_t w = 0;
+        size_t w = 0, cols = vhc_terminal_columns();
 
         for (size_t i = 0; i < rep->n; i++)
                 if (strlen(rep->results[i].title) > w)
@@ -113,12 +113,15 @@ static void print_text(const struct vhc_ctx *ctx, const struct vhc_check_report 
         for (size_t i = 0; i < rep->n; i++) {
                 const struct vhc_check_result *res = &rep->results[i];
 
-                printf("%s%s%s  %-*s  %s\n", vhc_color(ctx, status_color(res->status)),
-                       vhc_check_status_name(res->status), vhc_color(ctx, ANSI_RESET), (int)w, res->title,
-                       res->message);
-                if (res->hint)
-                        printf("      %*s  %shint:%s %s\n", (int)w, "", vhc_color(ctx, ANSI_BOLD),
-                               vhc_color(ctx, ANSI_RESET), res->hint);
+                /* On a terminal, message and hint wrap under their start. */
+                printf("%s%s%s  %-*s  ", vhc_color(ctx, status_color(res->status)),
+                       vhc_check_status_name(res->status), vhc_color(ctx, ANSI_RESET), (int)w, res->title);
+                vhc_print_wrapped(res->message, 6 + w + 2, cols);
+                if (res->hint) {
+                        printf("      %*s  %shint:%s ", (int)w, "", vhc_color(ctx, ANSI_BOLD),
+                               vhc_color(ctx, ANSI_RESET));
+                        vhc_print_wrapped(res->hint, 6 + w + 2 + 6, cols);
+                }
         }
         /* What the checks were made against, from the rpm database (none on Debian). */
         if (pkgs->v.have_db || pkgs->error) {

@@ -2,6 +2,7 @@
 #include <json-c/json.h>
 #include <sys/ioctl.h>
 
+#include "desktop.h"
 #include "host.h"
 #include "passthru.h"
 #include "pcidev.h"
@@ -37,8 +38,18 @@ struct row {
 #define NO_PLAN_REASON "no plan: the config has an error (see the message below)"
 
 void vhc_print_json(json_object *o) {
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object *out = json_object_new_object();
+
+        /* "schema_version" first, then o's keys in their order. */
+        if (!out || json_object_object_add(out, "schema_version", json_object_new_int(VHC_JSON_SCHEMA_VERSION)) < 0) {
+                json_object_put(out);
+                out = json_object_get(o);
+        } else {
+                json_object_object_foreach(o, k, v) json_object_object_add(out, k, json_object_get(v));
+        }
+        printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(out);
 }
 
 /* Columns a string takes on a terminal: UTF-8 code points (pci.ids names have
@@ -101,39 +112,56 @@ static bool new_block(const struct vhc_pci_list *l, const struct row *prev, cons
         return !vhc_pci_same_slot(prev->dev, r->dev);
 }
 
-static size_t terminal_columns(void) {
-        struct winsize ws;
-
-        if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
-                return 0;
-        return ws.ws_col;
-}
-
-/* On a narrow terminal the names give way: a row that wraps is harder to read
- * than a name cut short. Off a terminal nothing is cut. */
-static void fit(struct row **rows, size_t n, size_t w[_COL_MAX]) {
+/* On a narrow terminal the names give way, then the columns the ID column
+ * repeats (CLASS, VENDOR) go, and the reason wraps under its column (below
+ * the row, from column 4, when even that has no room): a row that wraps
+ * where the terminal cuts it is harder to read. Off a terminal nothing is cut.
+ * Returns the columns to wrap REASON at, 0 for none; hidden columns get w 0. */
+static size_t fit(struct row **rows, size_t n, size_t w[_COL_MAX], bool hide[_COL_MAX]) {
         static const struct {
                 enum col col;
                 size_t min;
-        } shrink[] = {{COL_DEVICE, 24}, {COL_VENDOR, 18}};
-        size_t cols = terminal_columns(), total = 0;
+        } shrink[] = {{COL_DEVICE, 24}, {COL_VENDOR, 18}, {COL_DEVICE, 16}, {COL_DRIVER, 10}};
+        size_t cols = vhc_terminal_columns(), total = 0;
 
         if (cols == 0)
-                return;
+                return 0;
         for (size_t c = 0; c < _COL_MAX; c++)
                 total += w[c] + 2;
+        /* Room for the reason is wanted too, but only when it is short of it. */
         for (size_t s = 0; s < ELEMENTSOF(shrink) && total > cols; s++) {
                 enum col c = shrink[s].col;
-                size_t keep;
+                size_t keep, over;
 
-                if (w[c] <= shrink[s].min)
+                if (s == 2 && !hide[COL_VENDOR]) {
+                        /* Before the names get shorter than this: drop the repeated columns. */
+                        hide[COL_CLASS] = hide[COL_VENDOR] = true;
+                        total -= w[COL_CLASS] + 2 + w[COL_VENDOR] + 2;
+                        if (total <= cols)
+                                break;
+                }
+                over = total - cols;
+                if (hide[c] || w[c] <= shrink[s].min)
                         continue;
-                keep = w[c] - shrink[s].min > total - cols ? w[c] - (total - cols) : shrink[s].min;
+                if (c == COL_DEVICE || c == COL_DRIVER) {
+                        /* Leave the reason its minimum before cutting further. */
+                        size_t others = total - (w[COL_REASON] + 2);
+
+                        /* The reason has room beside, or goes below the row: names stay. */
+                        if (others + strlen(headers[COL_REASON]) <= cols)
+                                break;
+                        over = others + strlen(headers[COL_REASON]) - cols;
+                }
+                keep = w[c] - shrink[s].min > over ? w[c] - over : shrink[s].min;
                 total -= w[c] - keep;
                 w[c] = keep;
                 for (size_t i = 0; i < n; i++)
                         truncate_to(rows[i]->cells[c], keep);
         }
+        for (size_t c = 0; c < _COL_MAX; c++)
+                if (hide[c])
+                        w[c] = 0;
+        return total > cols ? cols : 0;
 }
 
 static void print_cell(const struct vhc_ctx *ctx, const char *s, size_t w, const char *color, bool last) {
@@ -157,9 +185,38 @@ static const char *cell_color(const struct row *r, enum col c) {
         return NULL;
 }
 
+/* The cells of a row, the reason wrapped to wrap columns (0: not). */
+static void print_row(const struct vhc_ctx *ctx, char *const *cells, const struct row *r, const size_t w[_COL_MAX],
+                      const bool hide[_COL_MAX], size_t wrap, const char *color) {
+        size_t at = 0;
+
+        for (size_t c = 0; c < _COL_MAX; c++) {
+                const char *col = r ? cell_color(r, c) : color;
+
+                if (hide[c])
+                        continue;
+                if (c == COL_REASON && wrap) {
+                        if (wrap - at < VHC_WRAP_MIN) {
+                                printf("\n    ");
+                                at = 4;
+                        }
+                        if (col)
+                                fputs(vhc_color(ctx, col), stdout);
+                        vhc_print_wrapped(cells[c], at, wrap);
+                        if (col)
+                                fputs(vhc_color(ctx, ANSI_RESET), stdout);
+                        return;
+                }
+                print_cell(ctx, cells[c], w[c], col, c == _COL_MAX - 1);
+                at += w[c] + 2;
+        }
+        printf("\n");
+}
+
 static int print_table(const struct vhc_ctx *ctx, const struct vhc_pci_list *l, struct row *rows, size_t n) {
         _cleanup_free_ struct row **order = calloc(n + 1, sizeof(*order));
-        size_t w[_COL_MAX];
+        bool hide[_COL_MAX] = {};
+        size_t w[_COL_MAX], wrap;
 
         if (!order)
                 return -ENOMEM;
@@ -172,22 +229,17 @@ static int print_table(const struct vhc_ctx *ctx, const struct vhc_pci_list *l, 
                         if (width(rows[i].cells[c]) > w[c])
                                 w[c] = width(rows[i].cells[c]);
         }
-        fit(order, n, w);
-        for (size_t c = 0; c < _COL_MAX; c++)
-                print_cell(ctx, headers[c], w[c], ANSI_BOLD, c == _COL_MAX - 1);
-        printf("\n");
+        wrap = fit(order, n, w, hide);
+        print_row(ctx, (char *const *)headers, NULL, w, hide, 0, ANSI_BOLD);
         for (size_t i = 0; i < n; i++) {
                 if (i > 0 && new_block(l, order[i - 1], order[i]))
                         printf("\n");
-                for (size_t c = 0; c < _COL_MAX; c++)
-                        print_cell(ctx, order[i]->cells[c], w[c], cell_color(order[i], c),
-                                   c == _COL_MAX - 1);
-                printf("\n");
+                print_row(ctx, order[i]->cells, order[i], w, hide, wrap, NULL);
         }
         return 0;
 }
 
-static void print_summary(const struct row *rows, size_t n, char *const *notes) {
+static void print_summary(const struct row *rows, size_t n, char *const *notes, char *const *warnings) {
         size_t n_iso = 0;
 
         for (size_t i = 0; i < n; i++)
@@ -203,6 +255,8 @@ static void print_summary(const struct row *rows, size_t n, char *const *notes) 
         printf("\n");
         for (size_t i = 0; notes[i]; i++)
                 printf("note: %s\n", notes[i]);
+        for (size_t i = 0; warnings && warnings[i]; i++)
+                printf("warning: %s\n", warnings[i]);
 }
 
 static json_object *json_string_or_null(const char *s) {
@@ -355,15 +409,21 @@ static int add_passthru(const struct vhc_ctx *ctx, const struct row *row, json_o
         return 0;
 }
 
-static int print_json(const struct vhc_ctx *ctx, const struct row *rows, size_t n, char *const *notes) {
-        json_object *o = json_object_new_object(), *a = json_object_new_array();
+static int print_json(const struct vhc_ctx *ctx, const struct row *rows, size_t n, char *const *notes,
+                      char *const *warnings) {
+        json_object *o = json_object_new_object(), *a = json_object_new_array(),
+                    *w = json_object_new_array();
 
-        if (!o || !a) {
+        if (!o || !a || !w) {
                 json_object_put(o);
                 json_object_put(a);
+                json_object_put(w);
                 return -ENOMEM;
         }
         json_object_object_add(o, "devices", a);
+        json_object_object_add(o, "warnings", w);
+        for (size_t i = 0; warnings && warnings[i]; i++)
+                json_object_array_add(w, json_object_new_string(warnings[i]));
         for (size_t i = 0; i < n; i++) {
                 const struct vhc_pci_dev *d = rows[i].dev;
                 json_object *e = json_object_new_object();
@@ -390,6 +450,8 @@ static int print_json(const struct vhc_ctx *ctx, const struct row *rows, size_t 
                         return -ENOMEM;
                 }
         }
+        /* Always there, null without a note: scripts need not test for it. */
+        json_object_object_add(o, "note", NULL);
         if (notes[0]) {
                 _cleanup_free_ char *joined = NULL;
                 size_t len = 0;
@@ -429,6 +491,7 @@ int cmd_list(struct vhc_ctx *ctx) {
         _cleanup_(vhc_pci_list_freep) struct vhc_pci_list *l = NULL;
         _cleanup_(vhc_plan_freep) struct vhc_plan *plan = NULL;
         const char *notes[3] = {};
+        _cleanup_strv_free_ char **warnings = NULL;
         size_t n_notes = 0;
         struct row *rows;
         int r, plan_r;
@@ -462,9 +525,24 @@ int cmd_list(struct vhc_ctx *ctx) {
         if (!l->groups_known && l->n > 0 && !(plan && plan->note && strstr(plan->note, "IOMMU groups")))
                 notes[n_notes++] = GROUPS_NOTE;
 
-        r = ctx->json ? print_json(ctx, rows, l->n, (char *const *)notes) : print_table(ctx, l, rows, l->n);
+        for (size_t i = 0; plan && i < plan->n; i++) {
+                _cleanup_free_ char *use = NULL;
+
+                if (plan->entries[i].warning && (r = strv_push_dup(&warnings, plan->entries[i].warning)) < 0)
+                        goto out;
+                if (plan->entries[i].action != VHC_ACTION_ISOLATE || !plan->entries[i].dev->driver ||
+                    streq(plan->entries[i].dev->driver, "vfio-pci"))
+                        continue;
+                if ((r = vhc_desktop_use(ctx->root, plan->entries[i].dev, &use)) < 0)
+                        goto out;
+                if (use && (r = strv_consume(&warnings, vhc_desktop_warning(plan->entries[i].dev, use))) < 0)
+                        goto out;
+        }
+
+        r = ctx->json ? print_json(ctx, rows, l->n, (char *const *)notes, warnings)
+                      : print_table(ctx, l, rows, l->n);
         if (r >= 0 && !ctx->json)
-                print_summary(rows, l->n, (char *const *)notes);
+                print_summary(rows, l->n, (char *const *)notes, warnings);
         if (r >= 0)
                 r = plan_r < 0 ? plan_r : 0;
 out:

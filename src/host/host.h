@@ -42,6 +42,19 @@ int cmd_check(struct vhc_ctx *ctx);
 /* JSON text as list, check and status print it (cmd-list.c): pretty, slashes
  * unescaped, a newline at the end. */
 struct json_object;
+/* "schema_version" of every --json output: raised when a key changes meaning
+ * or goes away; a new key may come without it. docs/virt-host-config.8.scd
+ * (JSON OUTPUT) lists every key. */
+#define VHC_JSON_SCHEMA_VERSION 1
+
+/* Terminal width (wrap.c): the columns of stdout's terminal, 0 when stdout is
+ * not a terminal (then nothing is cut or wrapped: scripts get the full text). */
+size_t vhc_terminal_columns(void);
+/* Prints s, the cursor being at column col, wrapped at word boundaries to
+ * cols with continuation lines indented to col, then a newline. cols 0, or
+ * fewer than VHC_WRAP_MIN columns left: s on one line. */
+#define VHC_WRAP_MIN 20
+void vhc_print_wrapped(const char *s, size_t col, size_t cols);
 void vhc_print_json(struct json_object *o);
 
 /* The versions of the packages `check` and `status` report

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <getopt.h>
 #include <stdarg.h>
+#include <unistd.h>
 
 #include "host.h"
 
@@ -61,11 +62,36 @@ int vhc_ctx_load_config(struct vhc_ctx *ctx, struct vhc_config *c) {
 
         vhc_config_init(c);
         if (ctx->config_path)
-                return vhc_config_load(c, ctx->config_path, &ctx->err);
+                return vhc_config_load_named(c, ctx->config_path, &ctx->err);
         path = vhc_root_path(ctx->root, VHC_PATH_CONFIG);
         if (!path)
                 return -ENOMEM;
         return vhc_config_load(c, path, &ctx->err);
+}
+
+/* Colour on a terminal only, and not where no-color.org's NO_COLOR is set to
+ * a non-empty value (set but empty does not count) or TERM says the terminal
+ * has none. */
+static bool color_wanted(void) {
+        const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+
+        if (!isatty(STDOUT_FILENO))
+                return false;
+        if (no_color && no_color[0])
+                return false;
+        return !term || !streq(term, "dumb");
+}
+
+/* apply and revert change the running system's /etc and /boot: without root
+ * they fail at the first write, after reading everything. Say so first. On
+ * another root (--root DIR) whoever may write DIR may run them. */
+static int need_root(const struct verb *verb, const char *root_dir, bool dry_run) {
+        if ((verb->fn != cmd_apply && verb->fn != cmd_revert) || dry_run || geteuid() == 0)
+                return 0;
+        if (root_dir && !streq(root_dir, "/"))
+                return 0;
+        fprintf(stderr, "%s: must be run as root (sudo %s %s)\n", PROG, PROG, verb->name);
+        return 1;
 }
 
 int main(int argc, char **argv) {
@@ -145,13 +171,16 @@ int main(int argc, char **argv) {
         if (ctx.json && !verb->json)
                 return usage_error("--json does not go with '%s'", verb->name);
 
+        if (need_root(verb, root_dir, ctx.dry_run))
+                return 1;
+
         r = vhc_root_new(root_dir, &root);
         if (r < 0) {
                 fprintf(stderr, "%s: --root %s: %s\n", PROG, root_dir, strerror(-r));
                 return 1;
         }
         ctx.root = root;
-        ctx.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+        ctx.color = color_wanted();
 
         r = verb->fn(&ctx);
         if (r < 0) {

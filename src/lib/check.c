@@ -7,6 +7,7 @@
 #include <sys/xattr.h>
 
 #include "check.h"
+#include "desktop.h"
 #include "boot/detect.h"
 #include "boot/store.h"
 #include "boot/stores.h"
@@ -677,7 +678,7 @@ static bool wanted_by_config(const struct checker *c, const struct vhc_pci_dev *
         case VHC_ISOLATE_LIST:
                 return strv_contains(c->in->config->isolate_list, d->address);
         case VHC_ISOLATE_AUTO:
-                if (!vhc_pci_is_display(d) || !l->boot_vga_known)
+                if (!vhc_pci_is_display(d) || !l->boot_vga_known || vhc_plan_is_bmc_display(d))
                         return false;
                 for (size_t i = 0; i < l->n; i++)
                         if (l->devs[i].boot_vga && in_group_or_slot(l, &l->devs[i], d))
@@ -1350,6 +1351,24 @@ static int binding_after_boot(struct checker *c, const char *id, const char *tit
                        a, dev_dir, a));
 }
 
+/* An isolated display device the desktop runs on now: the reboot takes it. */
+static int check_desktop(struct checker *c, const char *id, const struct vhc_pci_dev *d) {
+        _cleanup_free_ char *use = NULL, *title = NULL;
+        int r;
+
+        if (d->driver && streq(d->driver, "vfio-pci"))
+                return 0;
+        r = vhc_desktop_use(c->in->root, d, &use);
+        if (r < 0 || !use)
+                return r;
+        title = strprintf("%s desktop", d->address);
+        if (!title)
+                return -ENOMEM;
+        return add(c, id, VHC_CHECK_WARN, title, d->address, vhc_desktop_warning(d, use),
+                   str("plug the monitor into the card that stays with the host (the boot display), or "
+                       "remove the device from 'isolate'"));
+}
+
 static int check_binding(struct checker *c, const char *id) {
         const struct vhc_plan *p = c->in->plan;
         const char *apply_hint = c->in->applied ? "reboot" : "run 'virt-host-config apply', then reboot";
@@ -1391,6 +1410,19 @@ static int check_binding(struct checker *c, const char *id) {
                         r = binding_after_boot(c, id, title, d);
                 if (r < 0)
                         return r;
+                r = check_desktop(c, id, d);
+                if (r < 0)
+                        return r;
+                if (p->entries[i].warning) {
+                        _cleanup_free_ char *wt = strprintf("%s BMC display", d->address);
+
+                        if (!wt)
+                                return -ENOMEM;
+                        r = add(c, id, VHC_CHECK_WARN, wt, d->address, str(p->entries[i].warning),
+                                strprintf("remove %s from 'isolate' to keep the remote console", d->address));
+                        if (r < 0)
+                                return r;
+                }
         }
         return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <ini.h>
 
 #include "config.h"
@@ -346,4 +347,16 @@ int vhc_config_load(struct vhc_config *c, const char *path, struct vhc_err *e) {
         if (strlen(text) != len)
                 return vhc_err_set(e, -EINVAL, path, 0, "contains a NUL byte");
         return vhc_config_load_string(c, text, path, e);
+}
+
+int vhc_config_load_named(struct vhc_config *c, const char *path, struct vhc_err *e) {
+        struct stat st;
+
+        /* A file the user named that is not there is a typo, not "use the
+         * defaults": only the default path may be absent. */
+        if (stat(path, &st) < 0 && errno == ENOENT)
+                return vhc_err_set(e, -ENOENT, path, 0,
+                                   "no such file (named by --config); check the path, or leave --config out "
+                                   "to read the default config");
+        return vhc_config_load(c, path, e);
 }

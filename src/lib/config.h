@@ -61,6 +61,9 @@ void vhc_config_done(struct vhc_config *c);
 /* Loads path; a missing file leaves every default (returns 0). Errors name the
  * file and line in e and return -EINVAL. */
 int vhc_config_load(struct vhc_config *c, const char *path, struct vhc_err *e);
+/* The same for a file named on the command line (--config): a missing file
+ * is an error (-ENOENT, with e). */
+int vhc_config_load_named(struct vhc_config *c, const char *path, struct vhc_err *e);
 /* The same from a string; name is used in error messages. */
 int vhc_config_load_string(struct vhc_config *c, const char *text, const char *name,
                            struct vhc_err *e);

@@ -17,6 +17,7 @@
 #include "fileio.h"
 #include "managed.h"
 #include "grub-default.h"
+#include "desktop.h"
 #include "hostrole.h"
 #include "kargs.h"
 #include "kmodule.h"
@@ -390,6 +391,18 @@ static int plan_dropins(struct vhc_txn *t, const struct vhc_config *c, struct vh
                 return r;
         if (plan->note && (r = warn(t, "%s", plan->note)) < 0)
                 return r;
+        for (size_t i = 0; i < plan->n; i++) {
+                _cleanup_free_ char *use = NULL;
+
+                if (plan->entries[i].warning && (r = warn(t, "%s", plan->entries[i].warning)) < 0)
+                        return r;
+                if (plan->entries[i].action != VHC_ACTION_ISOLATE)
+                        continue;
+                if ((r = vhc_desktop_use(t->root, plan->entries[i].dev, &use)) < 0)
+                        return r;
+                if (use && (r = strv_consume(&t->warnings, vhc_desktop_warning(plan->entries[i].dev, use))) < 0)
+                        return r;
+        }
         r = claiming_drivers(t, plan, &drivers, e);
         if (r < 0)
                 return r;
@@ -1121,7 +1134,7 @@ int vhc_txn_commit(struct vhc_txn *t, struct vhc_err *e) {
                         r = -ENOMEM;
                         goto out;
                 }
-                r = vhc_mkdir(p, 0755);
+                r = vhc_mkdir_label(p, 0755, t->ch.mkdirs[i]);
                 if (r < 0) {
                         r = vhc_err_set(e, r, p, 0, "cannot create directory: %s", strerror(-r));
                         rollback(t, &intent);

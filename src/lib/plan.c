@@ -13,6 +13,8 @@ struct planner {
         bool *protect;  /* boot VGA, its slot and its group: never isolated */
         bool *selected; /* will be isolated (so far) */
         char **reason;  /* NULL: the mode's default keep reason */
+        char **warning; /* what the user is told besides, for an isolated device */
+        size_t *head;   /* the device whose selection brought this one (itself if none) */
 };
 
 static bool same_slot(const struct vhc_pci_dev *a, const struct vhc_pci_dev *b) {
@@ -21,6 +23,26 @@ static bool same_slot(const struct vhc_pci_dev *a, const struct vhc_pci_dev *b) 
 
 static bool same_group(const struct planner *p, const struct vhc_pci_dev *a, const struct vhc_pci_dev *b) {
         return p->l->groups_known && a->iommu_group >= 0 && a->iommu_group == b->iommu_group;
+}
+
+/* The display controllers of baseboard management controllers: the host's
+ * remote console (IPMI KVM-over-IP) runs on them. IDs as pci.ids and the
+ * kernel's ast and mgag200 drivers name them: ASPEED's one ID for the AST1xxx
+ * and AST2xxx families, and the Matrox G200 server variants (G200e SE A and
+ * SE B, G200EV, G200eW WPCM450, G200EH, G200eR2, G200eW3, G200eH3; pci.ids of
+ * 2025 has no name for 0524, mgag200 binds it as G200_SE_B). */
+bool vhc_plan_is_bmc_display(const struct vhc_pci_dev *d) {
+        static const uint16_t matrox[] = {0x0522, 0x0524, 0x0530, 0x0532, 0x0533, 0x0534, 0x0536, 0x0538};
+
+        if (!vhc_pci_is_display(d))
+                return false;
+        if (d->vendor_id == 0x1a03)
+                return d->device_id == 0x2000;
+        if (d->vendor_id == 0x102b)
+                for (size_t i = 0; i < ELEMENTSOF(matrox); i++)
+                        if (d->device_id == matrox[i])
+                                return true;
+        return false;
 }
 
 static ssize_t find_index(const struct vhc_pci_list *l, const char *address) {
@@ -62,6 +84,35 @@ static const char *class_name(const struct vhc_pci_dev *d) {
                 if (names[i].class == vhc_pci_class(d))
                         return names[i].name;
         return NULL;
+}
+
+/* The host's own chipset functions: an ISA/LPC bridge, SMBus, the SPI flash
+ * controller (class 0c80 on a root bus: on a card it is NVIDIA's UCSI), a
+ * memory controller, host and other bridges. The host needs them: they never
+ * go to a guest, whoever asks. */
+static bool is_chipset_function(const struct vhc_pci_dev *d) {
+        switch (vhc_pci_class(d)) {
+        case 0x0600: /* host bridge */
+        case 0x0601: /* ISA bridge (LPC, eSPI) */
+        case 0x0680: /* other bridge */
+        case 0x0c05: /* SMBus */
+        case 0x0500: /* RAM memory (shared SRAM) */
+        case 0x0580: /* memory controller */
+                return true;
+        case 0x0c80: /* SPI on the PCH; UCSI on a card */
+                return d->bus == 0;
+        default:
+                return false;
+        }
+}
+
+/* Whether the slot rule brings mate along with the display controller card:
+ * the card's own functions carry its vendor ID (HDMI audio, USB-C, UCSI); an
+ * AMD APU's iGPU (1002) shares its slot with the host's PSP, USB and audio
+ * (1022), and a chipset function never goes. */
+static bool card_function(const struct vhc_pci_dev *card, const struct vhc_pci_dev *mate) {
+        return mate != card && same_slot(mate, card) && !vhc_pci_is_bridge(mate) &&
+               mate->vendor_id == card->vendor_id && !is_chipset_function(mate);
 }
 
 _printf_(3, 4) static int set_reason(struct planner *p, size_t i, const char *fmt, ...) {
@@ -127,6 +178,12 @@ static int select_auto(struct planner *p) {
 
                 if (!vhc_pci_is_display(d) || p->protect[i])
                         continue;
+                if (vhc_plan_is_bmc_display(d)) {
+                        r = set_reason(p, i, "BMC display (remote console)");
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 r = set_reason(p, i, "non-boot display controller");
                 if (r < 0)
                         return r;
@@ -145,6 +202,16 @@ static int select_list(struct planner *p) {
                                            "%s: no such PCI device; see 'virt-host-config list'", *a);
                 if (vhc_pci_is_bridge(&p->l->devs[i]))
                         return refuse_listed(p, *a, "a PCI bridge stays with the host");
+                if (is_chipset_function(&p->l->devs[i])) {
+                        const char *cn = class_name(&p->l->devs[i]);
+                        _cleanup_free_ char *why = NULL;
+
+                        if ((cn ? asprintf(&why, "%s: a chipset function stays with the host", cn)
+                                : asprintf(&why, "class %04x: a chipset function stays with the host",
+                                           vhc_pci_class(&p->l->devs[i]))) < 0)
+                                return -ENOMEM;
+                        return refuse_listed(p, *a, why);
+                }
                 if (p->protect[i])
                         return refuse_listed(p, *a, p->reason[i]);
                 if (p->selected[i])
@@ -152,47 +219,57 @@ static int select_list(struct planner *p) {
                 r = set_reason(p, i, "listed in isolate");
                 if (r < 0)
                         return r;
+                if (vhc_plan_is_bmc_display(&p->l->devs[i]) &&
+                    asprintf(&p->warning[i],
+                             "%s is a BMC display (remote console): isolating it ends the host's remote "
+                             "console (IPMI KVM-over-IP) at the next boot",
+                             *a) < 0)
+                        return -ENOMEM;
                 p->selected[i] = true;
         }
         return 0;
 }
 
-/* Clears the selection of every function of slot's slot and gives them reason. */
-static int unselect_slot(struct planner *p, size_t slot, const char *reason) {
+/* Clears the selection of the unit that unit belongs to (a display
+ * controller and the card functions it brought, or a device named alone) and
+ * gives them reason. */
+static int unselect_unit(struct planner *p, size_t unit, const char *reason) {
         _cleanup_free_ char *copy = strdup(reason); /* reason may be one of the strings replaced */
+        size_t h = p->head[unit];
 
         if (!copy)
                 return -ENOMEM;
         for (size_t i = 0; i < p->l->n; i++) {
-                if (!same_slot(&p->l->devs[i], &p->l->devs[slot]) || vhc_pci_is_bridge(&p->l->devs[i]))
+                if (i != h && !(p->selected[i] && p->head[i] == h))
                         continue;
                 if (set_reason(p, i, "%s", copy) < 0)
                         return -ENOMEM;
                 p->selected[i] = false;
+                p->head[i] = i;
         }
         return 0;
 }
 
-/* A selected device brings every other function of its slot (HDMI audio, USB-C,
- * UCSI): they share the card, and the guest driver expects them. A slot that
- * holds a protected function cannot go at all. */
+/* A selected display controller brings the functions of its card (see
+ * card_function()); a named device of another class comes alone. A card
+ * that holds a protected function cannot go at all. */
 static int expand_slots(struct planner *p) {
         const struct vhc_pci_list *l = p->l;
         int r;
 
         for (size_t s = 0; s < l->n; s++) {
-                if (!p->selected[s])
+                if (!p->selected[s] || !vhc_pci_is_display(&l->devs[s]))
                         continue;
                 for (size_t i = 0; i < l->n; i++) {
                         _cleanup_free_ char *why = NULL;
 
-                        if (i == s || !same_slot(&l->devs[i], &l->devs[s]) || !p->protect[i])
+                        if (!card_function(&l->devs[s], &l->devs[i]) || !p->protect[i])
                                 continue;
                         if (asprintf(&why, "slot mate %s %s", l->devs[i].address, p->reason[i]) < 0)
                                 return -ENOMEM;
                         if (p->c->isolate == VHC_ISOLATE_LIST)
                                 return refuse_listed(p, l->devs[s].address, why);
-                        r = unselect_slot(p, s, why);
+                        r = unselect_unit(p, s, why);
                         if (r < 0)
                                 return r;
                         break;
@@ -200,13 +277,13 @@ static int expand_slots(struct planner *p) {
                 if (!p->selected[s])
                         continue;
                 for (size_t i = 0; i < l->n; i++) {
-                        if (p->selected[i] || !same_slot(&l->devs[i], &l->devs[s]) ||
-                            vhc_pci_is_bridge(&l->devs[i]))
+                        if (p->selected[i] || !card_function(&l->devs[s], &l->devs[i]))
                                 continue;
                         r = set_reason(p, i, "function of %s (isolated)", l->devs[s].address);
                         if (r < 0)
                                 return r;
                         p->selected[i] = true;
+                        p->head[i] = s;
                 }
         }
         return 0;
@@ -235,8 +312,7 @@ static int apply_groups(struct planner *p) {
                                 _cleanup_free_ char *why = NULL;
                                 const char *cn;
 
-                                if (p->selected[f] || vhc_pci_is_bridge(d) || same_slot(d, &l->devs[s]) ||
-                                    !same_group(p, d, &l->devs[s]))
+                                if (p->selected[f] || vhc_pci_is_bridge(d) || !same_group(p, d, &l->devs[s]))
                                         continue;
                                 cn = class_name(d);
                                 if (cn)
@@ -249,7 +325,7 @@ static int apply_groups(struct planner *p) {
                                                 d->iommu_group, d->address, vhc_pci_class(d));
                                 if (r < 0)
                                         return -ENOMEM;
-                                r = unselect_slot(p, s, why);
+                                r = unselect_unit(p, s, why);
                                 if (r < 0)
                                         return r;
                                 changed = true;
@@ -277,7 +353,7 @@ static const char *default_reason(const struct planner *p, const struct vhc_pci_
 }
 
 static int make_note(const struct planner *p, size_t n_isolated, char **ret) {
-        bool any_display = false;
+        bool any_display = false, any_bmc = false;
 
         *ret = NULL;
         if (p->c->isolate == VHC_ISOLATE_AUTO && !p->l->boot_vga_known) {
@@ -287,11 +363,17 @@ static int make_note(const struct planner *p, size_t n_isolated, char **ret) {
         }
         if (p->c->isolate == VHC_ISOLATE_AUTO) {
                 for (size_t i = 0; i < p->l->n; i++)
-                        if (vhc_pci_is_display(&p->l->devs[i]) && !p->protect[i])
+                        if (vhc_pci_is_display(&p->l->devs[i]) && !p->protect[i] &&
+                            !vhc_plan_is_bmc_display(&p->l->devs[i]))
                                 any_display = true;
+                        else if (vhc_plan_is_bmc_display(&p->l->devs[i]) && !p->protect[i])
+                                any_bmc = true;
                 if (!any_display) {
                         *ret = strdup(
-                                "no display controller besides the boot VGA device: nothing to isolate");
+                                any_bmc ? "no display controller besides the boot VGA device and the BMC "
+                                          "display (remote console): nothing to isolate"
+                                        : "no display controller besides the boot VGA device: nothing to "
+                                          "isolate");
                         return *ret ? 0 : -ENOMEM;
                 }
         }
@@ -308,7 +390,12 @@ static void planner_done(struct planner *p) {
         if (p->reason)
                 for (size_t i = 0; i < p->l->n; i++)
                         free(p->reason[i]);
+        if (p->warning)
+                for (size_t i = 0; i < p->l->n; i++)
+                        free(p->warning[i]);
         free(p->reason);
+        free(p->warning);
+        free(p->head);
         free(p->protect);
         free(p->selected);
 }
@@ -323,9 +410,13 @@ int vhc_plan_make(const struct vhc_pci_list *l, const struct vhc_config *c, stru
         p.protect = calloc(l->n + 1, sizeof(bool));
         p.selected = calloc(l->n + 1, sizeof(bool));
         p.reason = calloc(l->n + 1, sizeof(char *));
+        p.warning = calloc(l->n + 1, sizeof(char *));
+        p.head = calloc(l->n + 1, sizeof(size_t));
         plan = calloc(1, sizeof(*plan));
-        if (!p.protect || !p.selected || !p.reason || !plan)
+        if (!p.protect || !p.selected || !p.reason || !p.warning || !p.head || !plan)
                 return -ENOMEM;
+        for (size_t i = 0; i < l->n; i++)
+                p.head[i] = i;
 
         r = mark_protected(&p);
         if (r < 0)
@@ -354,6 +445,8 @@ int vhc_plan_make(const struct vhc_pci_list *l, const struct vhc_config *c, stru
                 en->vendor_reset = p.selected[i] && c->vendor_reset &&
                                    vhc_passthru_reset_quirk(l->devs[i].vendor_id, l->devs[i].device_id);
                 en->reason = p.reason[i] ? TAKE_PTR(p.reason[i]) : strdup(default_reason(&p, &l->devs[i]));
+                if (p.selected[i])
+                        en->warning = TAKE_PTR(p.warning[i]);
                 plan->n++;
                 if (!en->reason)
                         return -ENOMEM;
@@ -372,8 +465,10 @@ int vhc_plan_make(const struct vhc_pci_list *l, const struct vhc_config *c, stru
 struct vhc_plan *vhc_plan_free(struct vhc_plan *p) {
         if (!p)
                 return NULL;
-        for (size_t i = 0; i < p->n; i++)
+        for (size_t i = 0; i < p->n; i++) {
                 free(p->entries[i].reason);
+                free(p->entries[i].warning);
+        }
         free(p->entries);
         free(p->note);
         free(p);

@@ -17,6 +17,7 @@ struct vhc_plan_entry {
         enum vhc_action action;
         char *reason; /* "non-boot display controller", "shares IOMMU group 1 with 0000:00:1f.0 (...)" */
         bool vendor_reset; /* isolated, on vendor-reset's list, and vendor_reset = yes */
+        char *warning;     /* isolated although it should not be (a BMC display named in isolate); NULL */
 };
 
 struct vhc_plan {
@@ -37,5 +38,9 @@ int vhc_plan_make(const struct vhc_pci_list *l, const struct vhc_config *c, stru
                   struct vhc_err *e);
 struct vhc_plan *vhc_plan_free(struct vhc_plan *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct vhc_plan *, vhc_plan_free);
+
+/* A baseboard management controller's display (ASPEED AST, Matrox G200
+ * server variants): auto keeps it, naming it isolates it with a warning. */
+bool vhc_plan_is_bmc_display(const struct vhc_pci_dev *d);
 
 size_t vhc_plan_count_isolated(const struct vhc_plan *p);

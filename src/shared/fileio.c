@@ -118,6 +118,25 @@ static int fsync_dir(const char *dir) {
         return 0;
 }
 
+int vhc_selabel_lookup(const char *spec_file, const char *label_path, mode_t mode, char **ret) {
+        struct selinux_opt opt = {SELABEL_OPT_PATH, spec_file};
+        struct selabel_handle *h = spec_file ? selabel_open(SELABEL_CTX_FILE, &opt, 1)
+                                             : selabel_open(SELABEL_CTX_FILE, NULL, 0);
+
+        *ret = NULL;
+        if (!h)
+                return 0;
+        if (selabel_lookup(h, ret, label_path, mode) < 0) {
+                int k = errno;
+
+                *ret = NULL;
+                selabel_close(h);
+                return k == ENOENT ? 0 : -k;
+        }
+        selabel_close(h);
+        return 0;
+}
+
 /* Gives the temporary file the label the final file must have. */
 static int copy_label(int fd, const char *path, bool exists, mode_t mode, const char *label_path) {
         char *con = NULL;
@@ -129,13 +148,11 @@ static int copy_label(int fd, const char *path, bool exists, mode_t mode, const 
                 if (getfilecon(path, &con) < 0)
                         return errno == ENOTSUP || errno == ENODATA ? 0 : negative_errno();
         } else if (label_path) {
-                struct selabel_handle *h = selabel_open(SELABEL_CTX_FILE, NULL, 0);
-
-                if (!h)
-                        return 0;
-                if (selabel_lookup(h, &con, label_path, mode) < 0)
-                        con = NULL;
-                selabel_close(h);
+                /* A new file is a regular one: the type is part of the lookup
+                 * ("--" entries of file_contexts match only S_IFREG). */
+                r = vhc_selabel_lookup(NULL, label_path, S_IFREG | (mode & 07777), &con);
+                if (r < 0)
+                        return r;
         }
         if (con && fsetfilecon(fd, con) < 0)
                 r = negative_errno();
@@ -248,7 +265,12 @@ int vhc_remove_file(const char *path) {
 }
 
 int vhc_mkdir(const char *path, mode_t mode) {
+        return vhc_mkdir_label(path, mode, NULL);
+}
+
+int vhc_mkdir_label(const char *path, mode_t mode, const char *label_path) {
         int r = fault(VHC_FAULT_MKDIR, path);
+        char *con = NULL;
 
         if (r < 0)
                 return r;
@@ -257,6 +279,18 @@ int vhc_mkdir(const char *path, mode_t mode) {
         /* mkdir honours the umask; the mode asked for is the mode wanted. */
         if (chmod(path, mode) < 0)
                 return negative_errno();
+        /* The label the policy gives the directory (virt_hook_t for
+         * /etc/libvirt/hooks/qemu.d), not its parent's. */
+        if (label_path && is_selinux_enabled() > 0) {
+                r = vhc_selabel_lookup(NULL, label_path, S_IFDIR | (mode & 07777), &con);
+                if (r < 0)
+                        return r;
+                if (con && lsetfilecon(path, con) < 0 && errno != ENOTSUP)
+                        r = negative_errno();
+                freecon(con);
+                if (r < 0)
+                        return r;
+        }
         return 1;
 }
 

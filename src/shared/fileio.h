@@ -38,6 +38,14 @@ int vhc_remove_file(const char *path);
 
 /* Creates a directory (one level) with mode; 1 if created, 0 if it existed. */
 int vhc_mkdir(const char *path, mode_t mode);
+/* The same, and with SELinux on, the directory gets the label the policy
+ * gives label_path (the path as the booted system sees it; NULL: none). */
+int vhc_mkdir_label(const char *path, mode_t mode, const char *label_path);
+/* The label file_contexts gives label_path for a file of mode (its type bits
+ * included: S_IFREG, S_IFDIR); spec_file NULL: the loaded policy's, else
+ * that file_contexts file (SELABEL_OPT_PATH). *ret NULL when none (or no
+ * policy); free it with freecon(). */
+int vhc_selabel_lookup(const char *spec_file, const char *label_path, mode_t mode, char **ret);
 
 /* Removes a directory if empty; 0 if removed or absent, -ENOTEMPTY if not empty. */
 int vhc_rmdir(const char *path);

@@ -41,7 +41,7 @@ for c in doc["checks"]:
     assert list(c) == ["id", "status", "title", "device", "message", "hint"], list(c)
     n[c["status"]] += 1
     assert c["message"] and (c["status"] == "pass") == (c["hint"] is None), c
-assert list(doc) == ["checks", "passed", "warnings", "failed", "info", "packages"], list(doc)
+assert list(doc) == ["schema_version", "checks", "passed", "warnings", "failed", "info", "packages"], list(doc)
 assert doc["packages"] is None, doc["packages"]  # a fake machine has no rpm database
 assert (doc["passed"], doc["warnings"], doc["failed"], doc["info"]) == (n["pass"], n["warn"], n["fail"], n["info"]), doc
 assert rc == (1 if n["fail"] else 0), rc

@@ -81,6 +81,8 @@ expect "device_specific without the module" "$r" device-reset 0000:01:00.0 warn 
 # A Polaris card where vendor-reset is not installed (an RTX 4090 machine with the IDs changed).
 r=$(make_root rtx4090-rebar)
 printf '0x1002\n' > "$r/$DEV/0000:01:00.0/vendor"; printf '0x67df\n' > "$r/$DEV/0000:01:00.0/device"
+# Its HDMI audio too: the slot rule takes only functions of the card's vendor.
+printf '0x1002\n' > "$r/$DEV/0000:01:00.1/vendor"; printf '0xaaf0\n' > "$r/$DEV/0000:01:00.1/device"
 expect "Polaris, vendor-reset not installed" "$r" device-reset 0000:01:00.0 warn "install vendor-reset (https://github.com/gnif/vendor-reset"
 
 r=$(make_root rtx4090-rebar)

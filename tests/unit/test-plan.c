@@ -440,13 +440,22 @@ static void test_list(void **state) {
         vhc_plan_free(p);
         machine_free(l);
 
+        /* A named non-display device comes alone: the GPU that shares its
+         * group is not taken with it, so the group rule keeps it. */
         l = machine(two_rx580, true);
         p = plan_ok(l, VHC_ISOLATE_LIST, "0000:0a:00.1", "0000:0a:00.1", NULL);
-        expect(p, "0000:0a:00.0", ISOLATE, "function of 0000:0a:00.1 (isolated)");
-        expect(p, "0000:0a:00.1", ISOLATE, "listed in isolate");
+        expect(p, "0000:0a:00.0", KEEP, "not listed in isolate");
+        expect(p, "0000:0a:00.1", KEEP,
+               "IOMMU group 4 also holds 0000:0a:00.0 (VGA compatible controller): not isolated");
         expect(p, "0000:03:00.0", KEEP, "boot VGA device");
         expect(p, "0000:00:03.2", KEEP, "PCI bridge");
         expect(p, "0000:00:00.0", KEEP, "not listed in isolate");
+        assert_int_equal(vhc_plan_count_isolated(p), 0);
+        vhc_plan_free(p);
+        /* Named, the GPU brings its audio. */
+        p = plan_ok(l, VHC_ISOLATE_LIST, "0000:0a:00.0", NULL);
+        expect(p, "0000:0a:00.0", ISOLATE, "listed in isolate");
+        expect(p, "0000:0a:00.1", ISOLATE, "function of 0000:0a:00.0 (isolated)");
         assert_int_equal(vhc_plan_count_isolated(p), 2);
         vhc_plan_free(p);
         machine_free(l);
@@ -520,8 +529,7 @@ static void test_slot_mate_of_protected(void **state) {
         p = plan_ok(l, VHC_ISOLATE_AUTO);
         expect(p, "0000:01:00.0", KEEP,
                "slot mate 0000:01:00.1 shares IOMMU group 2 with the boot VGA 0000:00:02.0");
-        expect(p, "0000:01:00.1", KEEP,
-               "slot mate 0000:01:00.1 shares IOMMU group 2 with the boot VGA 0000:00:02.0");
+        expect(p, "0000:01:00.1", KEEP, "shares IOMMU group 2 with the boot VGA 0000:00:02.0");
         vhc_plan_free(p);
         p = NULL;
 
@@ -579,6 +587,185 @@ static void test_empty_machine(void **state) {
         machine_free(l);
 }
 
+/* A Supermicro X11 workstation board: the BMC's AST2500 behind its AST1150
+ * bridge, an RTX A4000 set as the boot display, a Tesla T4. */
+static const struct spec supermicro_ast[] = {
+        {"0000:00:00.0", 0x8086, 0x2020, 0x060000, 0, false},
+        {"0000:00:1f.0", 0x8086, 0xa1c3, 0x060100, 5, false},
+        {"0000:00:1f.4", 0x8086, 0xa1a3, 0x0c0500, 5, false},
+        {"0000:01:00.0", 0x1a03, 0x1150, 0x060400, 6, false},
+        {"0000:02:00.0", 0x1a03, 0x2000, 0x030000, 6, false},
+        {"0000:18:00.0", 0x10de, 0x24b0, 0x030000, 9, true},
+        {"0000:18:00.1", 0x10de, 0x228b, 0x040300, 9, false},
+        {"0000:3b:00.0", 0x10de, 0x1eb8, 0x030200, 11, false},
+        END,
+};
+
+static void test_bmc_display_kept(void **state) {
+        struct vhc_pci_list *l = machine(supermicro_ast, true);
+        struct vhc_plan *p = plan_ok(l, VHC_ISOLATE_AUTO);
+
+        expect(p, "0000:02:00.0", KEEP, "BMC display (remote console)");
+        expect(p, "0000:01:00.0", KEEP, "PCI bridge");
+        expect(p, "0000:3b:00.0", ISOLATE, "non-boot display controller");
+        expect(p, "0000:18:00.0", KEEP, "boot VGA device");
+        assert_int_equal(vhc_plan_count_isolated(p), 1);
+        for (size_t i = 0; i < p->n; i++)
+                assert_null(p->entries[i].warning);
+        vhc_plan_free(p);
+
+        /* Named, it goes, with a warning. */
+        p = plan_ok(l, VHC_ISOLATE_LIST, "0000:02:00.0", NULL);
+        expect(p, "0000:02:00.0", ISOLATE, "listed in isolate");
+        assert_non_null(p->entries[4].warning);
+        assert_string_equal(p->entries[4].warning,
+                            "0000:02:00.0 is a BMC display (remote console): isolating it ends the host's "
+                            "remote console (IPMI KVM-over-IP) at the next boot");
+        vhc_plan_free(p);
+
+        /* Only the BMC display besides the boot GPU: nothing to isolate, and why. */
+        l->n = 7;
+        p = plan_ok(l, VHC_ISOLATE_AUTO);
+        assert_int_equal(vhc_plan_count_isolated(p), 0);
+        assert_string_equal(p->note, "no display controller besides the boot VGA device and the BMC display "
+                                     "(remote console): nothing to isolate");
+        vhc_plan_free(p);
+        machine_free(l);
+}
+
+/* Every Matrox G200 server variant mgag200 knows is a BMC display; the
+ * desktop G200 (0520, 0521) and ASPEED's bridge are not. */
+static void test_bmc_ids(void **state) {
+        static const uint16_t bmc[] = {0x0522, 0x0524, 0x0530, 0x0532, 0x0533, 0x0534, 0x0536, 0x0538};
+        struct vhc_pci_dev d = {.class_code = 0x030000, .vendor_id = 0x102b};
+
+        for (size_t i = 0; i < ELEMENTSOF(bmc); i++) {
+                d.device_id = bmc[i];
+                assert_true(vhc_plan_is_bmc_display(&d));
+        }
+        d.device_id = 0x0520;
+        assert_false(vhc_plan_is_bmc_display(&d));
+        d.device_id = 0x0521;
+        assert_false(vhc_plan_is_bmc_display(&d));
+        d = (struct vhc_pci_dev){.class_code = 0x030000, .vendor_id = 0x1a03, .device_id = 0x2000};
+        assert_true(vhc_plan_is_bmc_display(&d));
+        d.class_code = 0x060400;
+        d.device_id = 0x1150;
+        assert_false(vhc_plan_is_bmc_display(&d));
+        d = (struct vhc_pci_dev){.class_code = 0x030000, .vendor_id = 0x10de, .device_id = 0x2000};
+        assert_false(vhc_plan_is_bmc_display(&d));
+}
+
+/* A Ryzen 9 7950X (Raphael) with an RTX 2070 SUPER (Turing, four functions)
+ * as the boot display: the iGPU shares its slot with the host's PSP/CCP, USB
+ * and audio (1022), each function in its own group. */
+static const struct spec raphael[] = {
+        {"0000:00:00.0", 0x1022, 0x14d8, 0x060000, 0, false},
+        {"0000:00:01.1", 0x1022, 0x14db, 0x060400, 2, false},
+        {"0000:00:08.1", 0x1022, 0x14dd, 0x060400, 5, false},
+        {"0000:00:14.0", 0x1022, 0x790b, 0x0c0500, 6, false},
+        {"0000:00:14.3", 0x1022, 0x790e, 0x060100, 6, false},
+        {"0000:01:00.0", 0x10de, 0x1e84, 0x030000, 7, true},
+        {"0000:01:00.1", 0x10de, 0x10f8, 0x040300, 7, false},
+        {"0000:01:00.2", 0x10de, 0x1ad8, 0x0c0330, 7, false},
+        {"0000:01:00.3", 0x10de, 0x1ad9, 0x0c8000, 7, false},
+        {"0000:15:00.0", 0x1002, 0x164e, 0x030000, 20, false},
+        {"0000:15:00.1", 0x1002, 0x1640, 0x040300, 21, false},
+        {"0000:15:00.2", 0x1022, 0x1649, 0x108000, 22, false},
+        {"0000:15:00.3", 0x1022, 0x15b6, 0x0c0330, 23, false},
+        {"0000:15:00.4", 0x1022, 0x15b7, 0x0c0330, 24, false},
+        {"0000:15:00.6", 0x1022, 0x15e3, 0x040300, 25, false},
+        END,
+};
+
+static void test_apu_slot_by_vendor(void **state) {
+        struct vhc_pci_list *l = machine(raphael, true);
+        struct vhc_plan *p = plan_ok(l, VHC_ISOLATE_AUTO);
+
+        expect(p, "0000:15:00.0", ISOLATE, "non-boot display controller");
+        expect(p, "0000:15:00.1", ISOLATE, "function of 0000:15:00.0 (isolated)");
+        expect(p, "0000:15:00.2", KEEP, "not a display controller");
+        expect(p, "0000:15:00.3", KEEP, "not a display controller");
+        expect(p, "0000:15:00.4", KEEP, "not a display controller");
+        expect(p, "0000:15:00.6", KEEP, "not a display controller");
+        expect(p, "0000:01:00.3", KEEP, "shares slot with the boot VGA 0000:01:00.0");
+        assert_int_equal(vhc_plan_count_isolated(p), 2);
+        vhc_plan_free(p);
+
+        /* Named, the same two. */
+        p = plan_ok(l, VHC_ISOLATE_LIST, "0000:15:00.0", NULL);
+        expect(p, "0000:15:00.1", ISOLATE, "function of 0000:15:00.0 (isolated)");
+        expect(p, "0000:15:00.3", KEEP, "not listed in isolate");
+        assert_int_equal(vhc_plan_count_isolated(p), 2);
+        vhc_plan_free(p);
+
+        /* The host's USB controller of that slot, named, comes alone. */
+        p = plan_ok(l, VHC_ISOLATE_LIST, "0000:15:00.3", NULL);
+        expect(p, "0000:15:00.3", ISOLATE, "listed in isolate");
+        expect(p, "0000:15:00.0", KEEP, "not listed in isolate");
+        assert_int_equal(vhc_plan_count_isolated(p), 1);
+        vhc_plan_free(p);
+
+        /* Were the iGPU and the host's audio in one group, the group rule keeps both. */
+        l->devs[14].iommu_group = 20;
+        p = plan_ok(l, VHC_ISOLATE_AUTO);
+        expect(p, "0000:15:00.0", KEEP,
+               "IOMMU group 20 also holds 0000:15:00.6 (Audio device): not isolated");
+        expect(p, "0000:15:00.1", KEEP,
+               "IOMMU group 20 also holds 0000:15:00.6 (Audio device): not isolated");
+        expect(p, "0000:15:00.6", KEEP, "not a display controller");
+        assert_int_equal(vhc_plan_count_isolated(p), 0);
+        vhc_plan_free(p);
+        machine_free(l);
+}
+
+/* A Z390 board whose PCH puts each function in its own group (ACS), and the
+ * usual one where 1f.x share one. */
+static const struct spec z390_pch[] = {
+        {"0000:00:02.0", 0x8086, 0x3e92, 0x030000, 2, true},
+        {"0000:00:1f.0", 0x8086, 0xa305, 0x060100, 7, false},
+        {"0000:00:1f.3", 0x8086, 0xa348, 0x040300, 8, false},
+        {"0000:00:1f.4", 0x8086, 0xa323, 0x0c0500, 9, false},
+        {"0000:00:1f.5", 0x8086, 0xa324, 0x0c8000, 10, false},
+        {"0000:00:1f.6", 0x8086, 0x15bc, 0x020000, 11, false},
+        END,
+};
+
+static void test_chipset_slot(void **state) {
+        struct vhc_pci_list *l = machine(z390_pch, true);
+        struct vhc_plan *p = plan_ok(l, VHC_ISOLATE_LIST, "0000:00:1f.6", NULL);
+
+        expect(p, "0000:00:1f.6", ISOLATE, "listed in isolate");
+        expect(p, "0000:00:1f.0", KEEP, "not listed in isolate");
+        expect(p, "0000:00:1f.3", KEEP, "not listed in isolate");
+        expect(p, "0000:00:1f.4", KEEP, "not listed in isolate");
+        expect(p, "0000:00:1f.5", KEEP, "not listed in isolate");
+        assert_int_equal(vhc_plan_count_isolated(p), 1);
+        vhc_plan_free(p);
+
+        expect_error(
+                l, "0000:00:1f.0",
+                "0000:00:1f.0: cannot be isolated (ISA bridge: a chipset function stays with the host); "
+                "remove it from 'isolate'");
+        expect_error(l, "0000:00:1f.4",
+                     "0000:00:1f.4: cannot be isolated (SMBus: a chipset function stays with the host); "
+                     "remove it from 'isolate'");
+        expect_error(
+                l, "0000:00:1f.5",
+                "0000:00:1f.5: cannot be isolated (Serial bus controller: a chipset function stays with "
+                "the host); remove it from 'isolate'");
+
+        /* One group for the PCH functions: the NIC cannot go alone. */
+        for (size_t i = 1; i < l->n; i++)
+                l->devs[i].iommu_group = 7;
+        p = plan_ok(l, VHC_ISOLATE_LIST, "0000:00:1f.6", NULL);
+        expect(p, "0000:00:1f.6", KEEP, "IOMMU group 7 also holds 0000:00:1f.0 (ISA bridge): not isolated");
+        expect(p, "0000:00:1f.3", KEEP, "not listed in isolate");
+        assert_int_equal(vhc_plan_count_isolated(p), 0);
+        vhc_plan_free(p);
+        machine_free(l);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_auto_igpu_and_dgpu),
@@ -597,6 +784,10 @@ int main(void) {
                 cmocka_unit_test(test_list_errors),
                 cmocka_unit_test(test_slot_mate_of_protected),
                 cmocka_unit_test(test_none),
+                cmocka_unit_test(test_bmc_display_kept),
+                cmocka_unit_test(test_bmc_ids),
+                cmocka_unit_test(test_apu_slot_by_vendor),
+                cmocka_unit_test(test_chipset_slot),
                 cmocka_unit_test(test_auto_optimus_3d_controller),
                 cmocka_unit_test(test_empty_machine),
                 cmocka_unit_test(test_vendor_reset),

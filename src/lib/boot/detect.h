@@ -110,6 +110,10 @@ struct vhc_boot {
          * chroot, container or image build, where nothing is regenerated.
          * For another root always 1: the tools run chrooted into it. */
         int booted;
+
+        /* What runs the owed rebuilds again, for the messages: "apply"
+         * (NULL) or "revert". */
+        const char *verb;
 };
 
 void vhc_boot_done(struct vhc_boot *b);

@@ -105,8 +105,8 @@ static int run(const struct vhc_boot *b, char **const *cmds, size_t n, const cha
                 } else {
                         g.status = status;
                         g.message = strprintf("%s failed with exit status %d: %s was not rebuilt; fix what its "
-                                              "output says and run 'virt-host-config apply' again",
-                                              command, status, what);
+                                              "output says and run 'virt-host-config %s' again",
+                                              command, status, what, b->verb ? b->verb : "apply");
                         g.output = TAKE_PTR(output);
                 }
                 g.command = TAKE_PTR(command);
@@ -152,9 +152,9 @@ int vhc_boot_regenerate_bootloader(const struct vhc_boot *b, struct vhc_regen *r
         if (!b->grub_mkconfig)
                 return no_tool(b, ret,
                                "%s is there but %s is not installed: %s was not rebuilt; install it and run "
-                               "'virt-host-config apply' again",
+                               "'virt-host-config %s' again",
                                b->grub_cfg, b->grub == VHC_GRUB_GRUB2 ? "grub2-mkconfig" : "grub-mkconfig",
-                               b->grub_cfg);
+                               b->grub_cfg, b->verb ? b->verb : "apply");
         return run(b, cmds, 1, "the boot loader configuration", ret);
 }
 
