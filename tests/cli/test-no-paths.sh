@@ -22,6 +22,10 @@ EXCEPTIONS=$(cat <<'EOF'
 src/shared/spawn-cmd.c	/dev/null	stdin of the child we start: the running kernel's device, opened before any chroot; a fake machine has no /dev
 src/shared/udiff.c	/dev/null	the "--- /dev/null" label of a unified diff for a file that does not exist; never opened
 src/lib/domxml.c	/dev/urandom	text of the guest's domain XML (libvirt's default RNG backend), written to stdout, never opened by us
+src/lib/boot/system.c	/run/.containerenv	evidence shown to the user (status, check); the file itself is VHC_PATH_CONTAINERENV
+src/lib/boot/system.c	/run/ostree-booted, /var read-only	evidence shown to the user (status, check); never opened
+src/lib/boot/system.c	/run/ostree-booted, no /sys/kernel	evidence shown to the user (status, check); never opened
+src/lib/boot/system.c	/run/ostree-booted	evidence shown to the user (status, check); the file itself is VHC_PATH_OSTREE_BOOTED
 EOF
 )
 
