@@ -2,6 +2,7 @@
 #include <limits.h>
 
 #include "managed.h"
+#include "store.h"
 #include "strv.h"
 
 static const enum vhc_path generated[] = {
@@ -111,6 +112,9 @@ bool vhc_managed_karg_file(const struct vhc_root *r, const char *store, const ch
                 return vhc_managed_boot_entry(abs);
         if (streq(store, "kernel-cmdline"))
                 return streq(abs, vhc_path_abs(VHC_PATH_KERNEL_CMDLINE));
+        /* Not a file: the label of rpm-ostree's kargs (store-ostree.c). */
+        if (streq(store, "rpm-ostree"))
+                return streq(abs, VHC_STORE_OSTREE_FILE);
         return false;
 }
 

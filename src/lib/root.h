@@ -79,7 +79,7 @@ enum vhc_path {
         VHC_PATH_DOCKERENV,         /* /.dockerenv (docker) */
         VHC_PATH_SYS_KERNEL,        /* /sys/kernel (absent from rpm-ostree's reduced /sys) */
         VHC_PATH_VAR,               /* /var (read-only in rpm-ostree's scriptlet sandbox) */
-        VHC_PATH_BOOTC_DIR,         /* /usr/lib/bootc */
+        VHC_PATH_BOOTC_BIN,         /* /usr/bin/bootc (a bootc image or system; -host owns /usr/lib/bootc/kargs.d) */
         VHC_PATH_BOOTC_KARGS_D,     /* /usr/lib/bootc/kargs.d (image-mode kernel arguments) */
         VHC_PATH_MACHINE_ID,        /* /etc/machine-id */
         VHC_PATH_KERNEL_ENTRY_TOKEN, /* /etc/kernel/entry-token (kernel-install's name for entries) */

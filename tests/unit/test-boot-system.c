@@ -77,6 +77,7 @@ static void test_classic(void **state) {
         struct vhc_system s;
 
         mkdirs("/sys/kernel/iommu_groups");
+        mkdirs("/usr/lib/bootc/kargs.d"); /* what -host installs */
         s = detect();
         assert_int_equal(s.kind, VHC_SYSTEM_CLASSIC);
         assert_null(s.evidence);
@@ -112,7 +113,9 @@ static void test_containerenv(void **state) {
         struct vhc_system s;
 
         mkdirs("/sys/kernel");
-        mkdirs("/usr/lib/bootc/kargs.d");
+        mkdirs("/usr/lib/bootc/kargs.d"); /* -host's: not a sign of bootc */
+        mkdirs("/usr/bin");
+        touch("/usr/bin/bootc");
         touch("/run/.containerenv");
         touch("/run/ostree-booted"); /* a bootc base image has both */
         s = detect();

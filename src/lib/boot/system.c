@@ -50,7 +50,7 @@ int vhc_system_detect(const struct vhc_root *r, struct vhc_system *ret) {
             (k = exists(r, VHC_PATH_DOCKERENV, &dockerenv)) < 0 ||
             (k = is_dir(r, VHC_PATH_SYS_KERNEL, &sys_kernel)) < 0 ||
             (k = read_only(r, VHC_PATH_VAR, &var_ro)) < 0 ||
-            (k = is_dir(r, VHC_PATH_BOOTC_DIR, &s.bootc)) < 0)
+            (k = exists(r, VHC_PATH_BOOTC_BIN, &s.bootc)) < 0)
                 return k;
 
         if (containerenv) {

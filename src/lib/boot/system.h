@@ -38,8 +38,9 @@ struct vhc_system {
          * "/run/.containerenv", "sd_booted() false, no
          * /sys/kernel/iommu_groups"); NULL for classic. Static. */
         const char *evidence;
-        /* /usr/lib/bootc exists (an image built for bootc, or a booted bootc
-         * system): kargs.d files are read when the image is deployed. */
+        /* /usr/bin/bootc exists (an image built for bootc, or a booted bootc
+         * system): kargs.d files are read when the image is deployed. Not
+         * /usr/lib/bootc: virt-host-config-host owns its kargs.d everywhere. */
         bool bootc;
 };
 
