@@ -77,6 +77,8 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_USR_LIB64] = "/usr/lib64",
         [VHC_PATH_USR_LIB] = "/usr/lib",
         [VHC_PATH_LIBVIRT_DIR] = "/etc/libvirt",
+        [VHC_PATH_PROC] = "/proc",
+        [VHC_PATH_DEV_DRI] = "/dev/dri",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was

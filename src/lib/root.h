@@ -74,6 +74,8 @@ enum vhc_path {
         VHC_PATH_USR_LIB64,         /* /usr/lib64 (Fedora's libvirt.so.0.*) */
         VHC_PATH_USR_LIB,           /* /usr/lib (Debian's <triplet>/libvirt.so.0.*, Arch's) */
         VHC_PATH_LIBVIRT_DIR,       /* /etc/libvirt (qemu.conf) */
+        VHC_PATH_PROC,              /* /proc (processes' open files: who holds /dev/dri/cardN) */
+        VHC_PATH_DEV_DRI,           /* /dev/dri (DRM device nodes; compared with fd links, not opened) */
         _VHC_PATH_MAX,
 };
 
