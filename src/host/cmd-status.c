@@ -5,6 +5,7 @@
 #include "boot/store.h"
 #include "boot/stores.h"
 #include "boot/system.h"
+#include "check.h"
 #include "cmdline.h"
 #include "rpmq.h"
 #include "fileio.h"
@@ -170,11 +171,15 @@ static int scan_devices(struct vhc_ctx *ctx, struct devices *x) {
         return 0;
 }
 
-static bool device_pending(bool applied, const struct dev_status *d) {
-        return applied && d->planned && !d->on_vfio;
+/* Pending a reboot: planned, not on vfio-pci, and the system not booted with
+ * the configuration yet (an argument of ours not live, or an apply since the
+ * boot), as check's vfio-binding judges it. After a boot with it, a device
+ * on another driver is not waiting for a reboot: check says why. */
+static bool device_pending(bool before_reboot, bool applied, const struct dev_status *d) {
+        return applied && d->planned && !d->on_vfio && before_reboot;
 }
 
-static void print_device(struct vhc_ctx *ctx, bool applied, const struct dev_status *d) {
+static void print_device(struct vhc_ctx *ctx, bool before_reboot, bool applied, const struct dev_status *d) {
         const char *drv = d->dev->driver ? d->dev->driver : "no driver";
 
         if (d->on_vfio)
@@ -184,10 +189,14 @@ static void print_device(struct vhc_ctx *ctx, bool applied, const struct dev_sta
         else
                 printf("%s %s%s%s (%s)\n", d->dev->address, vhc_color(ctx, ANSI_YELLOW), drv,
                        vhc_color(ctx, ANSI_RESET),
-                       applied ? "vfio-pci after the reboot" : "to isolate: not applied");
+                       !applied        ? "to isolate: not applied"
+                       : before_reboot ? "vfio-pci after the reboot"
+                                       : "not on vfio-pci after a boot with the configuration: see "
+                                         "'virt-host-config check'");
 }
 
-static json_object *json_devices(const struct devices *x, bool applied, json_object **ret_pending) {
+static json_object *json_devices(const struct devices *x, bool before_reboot, bool applied,
+                                 json_object **ret_pending) {
         json_object *a = json_object_new_array(), *p = json_object_new_array();
         char id[8];
 
@@ -205,7 +214,7 @@ static json_object *json_devices(const struct devices *x, bool applied, json_obj
                                        d->dev->driver ? json_object_new_string(d->dev->driver) : NULL);
                 json_object_object_add(e, "isolate", json_object_new_boolean(d->planned));
                 json_object_object_add(e, "on_vfio", json_object_new_boolean(d->on_vfio));
-                if (device_pending(applied, d))
+                if (device_pending(before_reboot, applied, d))
                         json_object_array_add(p, json_object_new_string(d->dev->address));
         }
         *ret_pending = p;
@@ -266,7 +275,7 @@ int cmd_status(struct vhc_ctx *ctx) {
         _cleanup_(devices_done) struct devices x = {};
         _cleanup_(vhc_boot_report_done) struct vhc_boot_report places = {};
         _cleanup_free_ char *boot_err = NULL, *regen = NULL;
-        bool applied, devs_pending = false;
+        bool applied, devs_pending = false, before_reboot;
         struct vhc_system sys;
         const char *next_step = NULL;
         struct vhc_state s;
@@ -298,8 +307,9 @@ int cmd_status(struct vhc_ctx *ctx) {
         r = scan_devices(ctx, &x);
         if (r < 0)
                 goto out;
+        before_reboot = pending[0] != NULL || vhc_applied_since_boot(ctx->root, applied);
         for (size_t i = 0; i < x.n; i++)
-                devs_pending |= device_pending(applied, &x.d[i]);
+                devs_pending |= device_pending(before_reboot, applied, &x.d[i]);
         /* rpm-ostree install runs no apply that sticks (the scriptlets run in
          * its sandbox): after the reboot into the new deployment it is owed. */
         if (!applied && sys.kind == VHC_SYSTEM_OSTREE)
@@ -332,7 +342,7 @@ int cmd_status(struct vhc_ctx *ctx) {
                         json_object_object_add(o, "boot_places_error", json_object_new_string(boot_err));
                 json_object_object_add(o, "pending_regeneration", json_regen(s.pending));
                 if (!x.err.msg[0])
-                        devs = json_devices(&x, applied, &pd);
+                        devs = json_devices(&x, before_reboot, applied, &pd);
                 else {
                         char line[sizeof(x.err.file) + sizeof(x.err.msg) + 16];
 
@@ -408,7 +418,7 @@ int cmd_status(struct vhc_ctx *ctx) {
                 if (devs_pending) {
                         printf("%s not on vfio-pci yet:", pending[0] ? ";" : "");
                         for (size_t i = 0; i < x.n; i++)
-                                if (device_pending(applied, &x.d[i]))
+                                if (device_pending(before_reboot, applied, &x.d[i]))
                                         printf(" %s", x.d[i].dev->address);
                 }
                 printf("\n");
@@ -425,7 +435,7 @@ int cmd_status(struct vhc_ctx *ctx) {
         for (size_t i = 0; i < x.n; i++) {
                 if (i > 0)
                         printf("%-15s ", "");
-                print_device(ctx, applied, &x.d[i]);
+                print_device(ctx, before_reboot, applied, &x.d[i]);
         }
         r = rpm_facts(ctx, NULL);
 out:

@@ -202,14 +202,18 @@ static int64_t boot_time(const struct vhc_root *r) {
 
 /* Whether apply wrote its state record after this boot: its changes are not
  * in effect before the next one. */
-static bool applied_after_boot(const struct checker *c) {
-        _cleanup_free_ char *path = vhc_root_path(c->in->root, VHC_PATH_STATE_FILE);
-        int64_t btime = boot_time(c->in->root);
+bool vhc_applied_since_boot(const struct vhc_root *r, bool applied) {
+        _cleanup_free_ char *path = vhc_root_path(r, VHC_PATH_STATE_FILE);
+        int64_t btime = boot_time(r);
         struct stat st;
 
-        if (!c->in->applied || !path || btime <= 0 || stat(path, &st) < 0)
+        if (!applied || !path || btime <= 0 || stat(path, &st) < 0)
                 return false;
         return st.st_mtim.tv_sec >= btime;
+}
+
+static bool applied_after_boot(const struct checker *c) {
+        return vhc_applied_since_boot(c->in->root, c->in->applied);
 }
 
 static int read_limits(const struct vhc_root *r, char ***ret_texts, char ***ret_names);

@@ -74,3 +74,9 @@ struct vhc_memlock_limit {
 
 void vhc_limits_memlock(char *const *texts, char *const *names, const char *group,
                         struct vhc_memlock_limit *ret);
+
+/* Whether the state record was written after the running kernel booted (an
+ * apply since the boot). The one judgement of "before the reboot" that check
+ * (vfio-binding, kernel-args) and status (reboot pending) share, with the
+ * running kernel lacking one of our arguments. */
+bool vhc_applied_since_boot(const struct vhc_root *r, bool applied);

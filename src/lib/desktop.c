@@ -68,14 +68,14 @@ static int connectors(const char *card_dir, unsigned n, char ***lines) {
 /* Appends "/dev/dri/cardN open in COMM (pid PID)" for each process with an
  * fd on it, once per process. */
 static int holders(const struct vhc_root *r, unsigned n, char ***lines) {
-        _cleanup_free_ char *proc = vhc_root_join(r, "/proc");
+        _cleanup_free_ char *proc = vhc_root_path(r, VHC_PATH_PROC);
         _cleanup_(closedirp) DIR *dir = NULL;
         char node[32];
         struct dirent *de;
 
         if (!proc)
                 return -ENOMEM;
-        snprintf(node, sizeof(node), "/dev/dri/card%u", n);
+        snprintf(node, sizeof(node), "%s/card%u", vhc_path_abs(VHC_PATH_DEV_DRI), n);
         dir = opendir(proc);
         if (!dir)
                 return 0;

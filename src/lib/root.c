@@ -95,6 +95,8 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_SELINUX_CONFIG] = "/etc/selinux/config",
         [VHC_PATH_LIBVIRT_QEMU_CONF] = "/etc/libvirt/qemu.conf",
         [VHC_PATH_RULE_MARKER] = "/usr/lib/virt-host-config/host-installed",
+        [VHC_PATH_PROC] = "/proc",
+        [VHC_PATH_DEV_DRI] = "/dev/dri",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was

@@ -92,6 +92,8 @@ enum vhc_path {
         VHC_PATH_SELINUX_CONFIG,    /* /etc/selinux/config (the machine has SELinux) */
         VHC_PATH_LIBVIRT_QEMU_CONF, /* /etc/libvirt/qemu.conf */
         VHC_PATH_RULE_MARKER,       /* /usr/lib/virt-host-config/host-installed (the generated udev rule's TEST==) */
+        VHC_PATH_PROC,              /* /proc (processes' open files: who holds /dev/dri/cardN) */
+        VHC_PATH_DEV_DRI,           /* /dev/dri (DRM device nodes; compared with fd links, not opened) */
         _VHC_PATH_MAX,
 };
 
