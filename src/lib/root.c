@@ -81,6 +81,7 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_KERNEL_ENTRY_TOKEN] = "/etc/kernel/entry-token",
         [VHC_PATH_KERNEL_INSTALL_D] = "/etc/kernel/install.d",
         [VHC_PATH_KERNEL_INSTALL_D_USR] = "/usr/lib/kernel/install.d",
+        [VHC_PATH_DEV_NULL] = "/dev/null",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was

@@ -78,6 +78,7 @@ enum vhc_path {
         VHC_PATH_KERNEL_ENTRY_TOKEN, /* /etc/kernel/entry-token (kernel-install's name for entries) */
         VHC_PATH_KERNEL_INSTALL_D,  /* /etc/kernel/install.d (kernel-install plugins; masks those of /usr) */
         VHC_PATH_KERNEL_INSTALL_D_USR, /* /usr/lib/kernel/install.d */
+        VHC_PATH_DEV_NULL,          /* /dev/null (a link to it in /etc/kernel/install.d masks a plugin) */
         _VHC_PATH_MAX,
 };
 
