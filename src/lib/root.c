@@ -97,6 +97,7 @@ static const char *const paths[_VHC_PATH_MAX] = {
         [VHC_PATH_RULE_MARKER] = "/usr/lib/virt-host-config/host-installed",
         [VHC_PATH_PROC] = "/proc",
         [VHC_PATH_DEV_DRI] = "/dev/dri",
+        [VHC_PATH_DEV_NULL] = "/dev/null",
 };
 
 /* /sbin and /bin come last: on a merged /usr they are links to what was

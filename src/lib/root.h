@@ -94,6 +94,7 @@ enum vhc_path {
         VHC_PATH_RULE_MARKER,       /* /usr/lib/virt-host-config/host-installed (the generated udev rule's TEST==) */
         VHC_PATH_PROC,              /* /proc (processes' open files: who holds /dev/dri/cardN) */
         VHC_PATH_DEV_DRI,           /* /dev/dri (DRM device nodes; compared with fd links, not opened) */
+        VHC_PATH_DEV_NULL,          /* /dev/null (a link to it in /etc/kernel/install.d masks a plugin) */
         _VHC_PATH_MAX,
 };
 

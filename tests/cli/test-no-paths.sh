@@ -26,7 +26,6 @@ src/lib/boot/system.c	/run/.containerenv	evidence shown to the user (status, che
 src/lib/boot/system.c	/run/ostree-booted, /var read-only	evidence shown to the user (status, check); never opened
 src/lib/boot/system.c	/run/ostree-booted, no /sys/kernel	evidence shown to the user (status, check); never opened
 src/lib/boot/system.c	/run/ostree-booted	evidence shown to the user (status, check); the file itself is VHC_PATH_OSTREE_BOOTED
-src/lib/boot/detect.c	/dev/null	the target of a link that masks a kernel-install plugin (systemd's own convention); compared, never opened
 EOF
 )
 

@@ -367,7 +367,7 @@ static bool ki_plugin(const struct vhc_root *r, const char *name) {
                 n = readlink(etc, target, sizeof(target) - 1);
                 if (n >= 0) {
                         target[n] = '\0';
-                        if (streq(target, "/dev/null"))
+                        if (streq(target, vhc_path_abs(VHC_PATH_DEV_NULL)))
                                 return false;
                 }
                 return true;
