@@ -210,7 +210,8 @@ char *vhc_root_path(const struct vhc_root *r, enum vhc_path p) {
         return vhc_root_join(r, vhc_path_abs(p));
 }
 
-static char *pathf(const struct vhc_root *r, enum vhc_path p, bool nofollow, const char *fmt, va_list ap) {
+_printf_(4, 0) static char *pathf(const struct vhc_root *r, enum vhc_path p, bool nofollow, const char *fmt,
+                                   va_list ap) {
         _cleanup_free_ char *tail = NULL, *abs = NULL;
 
         if (vasprintf(&tail, fmt, ap) < 0)
