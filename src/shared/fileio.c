@@ -267,7 +267,7 @@ int vhc_memstream_finish(FILE *f, char **buf, char **ret) {
 }
 
 int vhc_read_machine_file(const char *path, char **ret, size_t *ret_len, struct vhc_err *e) {
-        int r = vhc_read_file(path, 1 << 20, ret, ret_len);
+        int r = vhc_read_file(path, VHC_MANAGED_FILE_MAX, ret, ret_len);
 
         if (r == -ENOENT) {
                 *ret = NULL;
@@ -275,7 +275,8 @@ int vhc_read_machine_file(const char *path, char **ret, size_t *ret_len, struct 
                 return 0;
         }
         if (r == -EFBIG)
-                return vhc_err_set(e, r, path, 0, "larger than 1 MiB: not a file this tool manages");
+                return vhc_err_set(e, r, path, 0, "larger than %d MiB: not a file this tool manages",
+                                   VHC_MANAGED_FILE_MAX >> 20);
         if (r < 0)
                 return vhc_err_set(e, r, path, 0, "cannot read: %s", strerror(-r));
         return 0;
