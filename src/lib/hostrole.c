@@ -32,8 +32,6 @@
 #include "topology.h"
 #include "udiff.h"
 
-#define MAX_FILE (1 << 20)
-
 void vhc_txn_init(struct vhc_txn *t, const struct vhc_root *r) {
         *t = (struct vhc_txn){ .root = r, .lock_fd = -1 };
         vhc_state_init(&t->before);
@@ -1079,7 +1077,7 @@ static bool still_old(const struct vhc_file_change *c) {
 
         if (c->touch || c->argv)
                 return true;
-        r = vhc_read_file(c->path, MAX_FILE, &text, &len);
+        r = vhc_read_file(c->path, VHC_MANAGED_FILE_MAX, &text, &len);
 
         if (!c->old)
                 return r == -ENOENT;
@@ -1240,6 +1238,17 @@ const char *vhc_system_hands_off(const struct vhc_system *s, bool reverting) {
         }
 }
 
+/* Nothing is written that a later run could not read back to revert it. */
+static int check_sizes(const struct vhc_txn *t, struct vhc_err *e) {
+        for (size_t i = 0; i < t->ch.n; i++)
+                if (t->ch.v[i].new && t->ch.v[i].new_len > VHC_MANAGED_FILE_MAX)
+                        return vhc_err_set(e, -EFBIG, t->ch.v[i].path, 0,
+                                           "would be larger than %d MiB, more than this tool reads back to "
+                                           "revert it: isolate fewer devices; nothing was changed",
+                                           VHC_MANAGED_FILE_MAX >> 20);
+        return 0;
+}
+
 int vhc_txn_run(struct vhc_txn *t, const struct vhc_config *c, bool dry_run, struct vhc_err *e) {
         int r;
 
@@ -1256,6 +1265,9 @@ int vhc_txn_run(struct vhc_txn *t, const struct vhc_config *c, bool dry_run, str
                         goto fail;
         }
         r = c ? vhc_txn_plan_apply(t, c, e) : vhc_txn_plan_revert(t, e);
+        if (r < 0)
+                goto fail;
+        r = check_sizes(t, e);
         if (r < 0)
                 goto fail;
         if (dry_run)

@@ -319,7 +319,8 @@ static int machine_file(const char *path, int r, char **ret, size_t *ret_len, st
                 return 0;
         }
         if (r == -EFBIG)
-                return vhc_err_set(e, r, path, 0, "larger than 1 MiB: not a file this tool manages");
+                return vhc_err_set(e, r, path, 0, "larger than %d MiB: not a file this tool manages",
+                                   VHC_MANAGED_FILE_MAX >> 20);
         if (r == -EBADFD)
                 return vhc_err_set(
                         e, r, path, 0,
@@ -336,9 +337,9 @@ static int machine_file(const char *path, int r, char **ret, size_t *ret_len, st
 }
 
 int vhc_read_machine_file(const char *path, char **ret, size_t *ret_len, struct vhc_err *e) {
-        return machine_file(path, vhc_read_file(path, 1 << 20, ret, ret_len), ret, ret_len, e);
+        return machine_file(path, vhc_read_file(path, VHC_MANAGED_FILE_MAX, ret, ret_len), ret, ret_len, e);
 }
 
 int vhc_read_own_file(const char *path, char **ret, size_t *ret_len, struct vhc_err *e) {
-        return machine_file(path, vhc_read_file_nofollow(path, 1 << 20, ret, ret_len), ret, ret_len, e);
+        return machine_file(path, vhc_read_file_nofollow(path, VHC_MANAGED_FILE_MAX, ret, ret_len), ret, ret_len, e);
 }

@@ -12,8 +12,12 @@ int vhc_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 /* The same, but a symlink at path itself is -ELOOP, not followed. */
 int vhc_read_file_nofollow(const char *path, size_t max, char **ret, size_t *ret_len);
 
-/* A file of the machine that this tool edits (at most 1 MiB): *ret NULL if
- * it is absent; other failures set e, naming the file. */
+/* The largest file of the machine this tool edits or writes: what it writes
+ * it must read back to revert (a udev rule for every function of 30,000). */
+#define VHC_MANAGED_FILE_MAX (16 << 20)
+
+/* A file of the machine that this tool edits (at most VHC_MANAGED_FILE_MAX):
+ * *ret NULL if it is absent; other failures set e, naming the file. */
 struct vhc_err;
 int vhc_read_machine_file(const char *path, char **ret, size_t *ret_len, struct vhc_err *e);
 /* The same for a file virt-host-config wrote: a symlink there is refused (-ELOOP), not read through. */

@@ -45,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         r = load(s, &a, &e);
         /* The same text gives the same answer. */
         k = load(s, &b, &e2);
-        if (k != r || (r == 0 && !same_config(&a, &b)) || (r < 0 && (e.line != e2.line || !streq(e.msg, e2.msg))))
+        if (k != r || (r == 0 && !same_config(&a, &b)) ||
+            (r < 0 && (e.line != e2.line || !streq(e.msg, e2.msg))))
                 abort();
         vhc_config_done(&b);
 
