@@ -112,7 +112,7 @@ check-asan:
 	  LDFLAGS="-fsanitize=address,undefined" check
 
 # libFuzzer targets, built with clang into build-fuzz; FUZZ_SECONDS per target.
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 30
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_LIBSRC  := $(SHARED_SRC) $(LIB_SRC)

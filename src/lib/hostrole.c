@@ -106,7 +106,8 @@ static int make_state_dir(struct vhc_txn *t, struct vhc_err *e) {
 
 int vhc_txn_lock(struct vhc_txn *t, bool create, struct vhc_err *e) {
         _cleanup_free_ char *dir = vhc_root_path(t->root, VHC_PATH_STATE_DIR);
-        const char *root = vhc_root_dir(t->root);
+        /* vhc_root_dir() is "" for the running system. */
+        const char *root = vhc_root_is_host(t->root) ? "/" : vhc_root_dir(t->root);
         int r;
 
         if (!dir)
