@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <sys/stat.h>
 
+#include "fileio.h"
 #include "macro.h"
 #include "recover.h"
 
@@ -55,21 +56,6 @@ static int remove_at(int dfd, const char *name, int depth) {
         return unlinkat(dfd, name, 0) < 0 ? negative_errno() : 0;
 }
 
-static int split(const char *path, char **ret_dir, char **ret_base) {
-        _cleanup_free_ char *a = strdup(path), *b = strdup(path);
-
-        if (!a || !b)
-                return -ENOMEM;
-        *ret_dir = strdup(dirname(a));
-        *ret_base = strdup(basename(b));
-        if (!*ret_dir || !*ret_base) {
-                free(*ret_dir);
-                free(*ret_base);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 int vhc_remove_tree(const char *path, int depth) {
         return remove_at(AT_FDCWD, path, depth);
 }
@@ -80,7 +66,7 @@ int vhc_recover_temps(const char *path) {
         int r, n = 0;
         DIR *d;
 
-        r = split(path, &dir, &base);
+        r = vhc_split_path(path, &dir, &base);
         if (r < 0)
                 return r;
         d = opendir(dir);
@@ -102,7 +88,7 @@ int vhc_temp_sibling_dir(const char *path, char **ret) {
         _cleanup_free_ char *dir = NULL, *base = NULL, *tmp = NULL;
         int r;
 
-        r = split(path, &dir, &base);
+        r = vhc_split_path(path, &dir, &base);
         if (r < 0)
                 return r;
         if (asprintf(&tmp, "%s/.#%s.XXXXXX", dir, base) < 0)

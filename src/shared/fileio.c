@@ -88,7 +88,7 @@ static int same_content(const char *path, const void *data, size_t len) {
         return old_len == len && memcmp(old, data, len) == 0;
 }
 
-static int split_path(const char *path, char **ret_dir, char **ret_base) {
+int vhc_split_path(const char *path, char **ret_dir, char **ret_base) {
         _cleanup_free_ char *a = strdup(path), *b = strdup(path);
 
         if (!a || !b)
@@ -203,7 +203,7 @@ int vhc_write_file_atomic(const char *path, const void *data, size_t len, mode_t
         else
                 return negative_errno();
 
-        r = split_path(path, &dir, &base);
+        r = vhc_split_path(path, &dir, &base);
         if (r < 0)
                 return r;
         if (asprintf(&tmp, "%s/.#%s.XXXXXX", dir, base) < 0)
@@ -258,7 +258,7 @@ int vhc_remove_file(const char *path) {
                 return r;
         if (unlink(path) < 0)
                 return negative_errno();
-        r = split_path(path, &dir, &base);
+        r = vhc_split_path(path, &dir, &base);
         if (r < 0)
                 return r;
         return fsync_dir(dir);

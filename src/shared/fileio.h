@@ -66,3 +66,6 @@ enum vhc_fault_op {
         VHC_FAULT_MKDIR,
 };
 extern int (*vhc_fault_hook)(enum vhc_fault_op op, const char *path);
+
+/* The directory and the last component of path, each newly allocated. */
+int vhc_split_path(const char *path, char **ret_dir, char **ret_base);
