@@ -29,22 +29,26 @@ static int pending_args(struct vhc_ctx *ctx, const struct vhc_state *s, char ***
         r = vhc_cmdline_split(text, &live);
         if (r < 0)
                 return vhc_err_set(&ctx->err, r, path, 0, "cannot split the kernel command line");
+        /* Ours not live yet; of the user's we took out, those still live. */
         for (size_t i = 0; i < s->n_kargs; i++)
-                if (vhc_cmdline_find(live, s->kargs[i].arg) < 0 && !strv_contains(pending, s->kargs[i].arg))
+                if ((vhc_cmdline_find(live, s->kargs[i].arg) < 0) != s->kargs[i].removed &&
+                    !strv_contains(pending, s->kargs[i].arg))
                         if (strv_push_dup(&pending, s->kargs[i].arg) < 0)
                                 return -ENOMEM;
         *ret = TAKE_PTR(pending);
         return 0;
 }
 
-/* The arguments of ours, each once, in the order first recorded. */
-static int our_args(const struct vhc_state *s, char ***ret) {
+/* The arguments of ours (removed: the user's that apply took out), each
+ * once, in the order first recorded. */
+static int our_args(const struct vhc_state *s, bool removed, char ***ret) {
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
 
         if (!l)
                 return -ENOMEM;
         for (size_t i = 0; i < s->n_kargs; i++)
-                if (!strv_contains(l, s->kargs[i].arg) && strv_push_dup(&l, s->kargs[i].arg) < 0)
+                if (s->kargs[i].removed == removed && !strv_contains(l, s->kargs[i].arg) &&
+                    strv_push_dup(&l, s->kargs[i].arg) < 0)
                         return -ENOMEM;
         *ret = TAKE_PTR(l);
         return 0;
@@ -271,7 +275,7 @@ out:
 
 int cmd_status(struct vhc_ctx *ctx) {
         _cleanup_free_ char *path = vhc_root_path(ctx->root, VHC_PATH_STATE_FILE);
-        _cleanup_strv_free_ char **pending = NULL, **args = NULL;
+        _cleanup_strv_free_ char **pending = NULL, **args = NULL, **taken_out = NULL;
         _cleanup_(devices_done) struct devices x = {};
         _cleanup_(vhc_boot_report_done) struct vhc_boot_report places = {};
         _cleanup_free_ char *boot_err = NULL, *regen = NULL;
@@ -294,7 +298,9 @@ int cmd_status(struct vhc_ctx *ctx) {
         r = pending_args(ctx, &s, &pending);
         if (r < 0)
                 goto out;
-        r = our_args(&s, &args);
+        r = our_args(&s, false, &args);
+        if (r >= 0)
+                r = our_args(&s, true, &taken_out);
         if (r < 0)
                 goto out;
         if (args[0] && (r = boot_places(ctx, args, &places, &boot_err)) < 0)
@@ -337,6 +343,7 @@ int cmd_status(struct vhc_ctx *ctx) {
                         json_object_array_add(p, json_object_new_string(pending[i]));
                 json_object_object_add(o, "kernel_args", a);
                 json_object_object_add(o, "pending_kernel_args", p);
+                json_object_object_add(o, "removed_kernel_args", json_strv(taken_out));
                 json_object_object_add(o, "boot_places", json_places(&places));
                 if (boot_err)
                         json_object_object_add(o, "boot_places_error", json_object_new_string(boot_err));
@@ -372,10 +379,13 @@ int cmd_status(struct vhc_ctx *ctx) {
 
                 printf("%-15s", "kernel args:");
                 for (size_t i = 0; i < s.n_kargs; i++) {
-                        _cleanup_free_ char *one = s.kargs[i].replaced
+                        _cleanup_free_ char *one = s.kargs[i].removed ? NULL
+                                                   : s.kargs[i].replaced
                                                            ? strprintf("%s (was %s)", s.kargs[i].arg, s.kargs[i].replaced)
                                                            : strdup(s.kargs[i].arg);
 
+                        if (s.kargs[i].removed)
+                                continue;
                         if (!one) {
                                 r = -ENOMEM;
                                 goto out;
@@ -390,6 +400,9 @@ int cmd_status(struct vhc_ctx *ctx) {
                 }
                 printf("\n");
         }
+        for (size_t i = 0; taken_out[i]; i++)
+                printf("%-15s %s (keeps the IOMMU off; back on revert)\n", i == 0 ? "taken out:" : "",
+                       taken_out[i]);
         if (boot_err)
                 printf("%-15s unknown: %s\n", "boot:", boot_err);
         for (size_t i = 0; i < places.n; i++) {

@@ -35,6 +35,9 @@ struct checker {
         char **wanted;       /* kernel arguments the config wants */
         char **live;         /* the running kernel's arguments; NULL: unreadable */
         char **not_live;     /* of the wanted, the ones the running kernel lacks */
+        char **off;          /* patterns of arguments that turn the IOMMU off (kargs.h) */
+        char **live_off;     /* the running kernel's arguments that match them */
+        bool off_next_boot;  /* none of those is set for the next boot */
         char *cmdline_error; /* /proc/cmdline unreadable: why */
         bool next_boot;      /* the ones not live are set in every place the next boot reads */
         struct vhc_boot_report places; /* where the next boot's arguments come from */
@@ -186,6 +189,17 @@ static int boot_places(struct checker *c) {
                 for (char **a = c->cmdline_error ? c->wanted : c->not_live; *a; a++)
                         if (c->places.v[i].error || strv_contains(c->places.v[i].missing, *a))
                                 c->next_boot = false;
+        if (c->live_off && c->live_off[0]) {
+                _cleanup_(vhc_boot_report_done) struct vhc_boot_report off = {};
+
+                r = vhc_boot_report(&b, c->live_off, &off);
+                if (r < 0)
+                        return r;
+                c->off_next_boot = off.n > 0;
+                for (size_t i = 0; i < off.n; i++)
+                        if (off.v[i].error || strv_length(off.v[i].present) > 0)
+                                c->off_next_boot = false;
+        }
         return 0;
 }
 
@@ -256,6 +270,15 @@ static int prepare(struct checker *c) {
         for (size_t i = 0; live && c->wanted[i]; i++)
                 if (vhc_cmdline_find(live, c->wanted[i]) < 0 &&
                     strv_push_dup(&c->not_live, c->wanted[i]) < 0)
+                        return -ENOMEM;
+        r = vhc_kargs_off(in->config, in->cpu ? in->cpu : &other, &c->off);
+        if (r < 0)
+                return r;
+        c->live_off = calloc(1, sizeof(char *));
+        if (!c->live_off)
+                return -ENOMEM;
+        for (size_t i = 0; live && live[i]; i++)
+                if (vhc_kargs_matches_off(live[i], c->off) && strv_push_dup(&c->live_off, live[i]) < 0)
                         return -ENOMEM;
         c->live = TAKE_PTR(live);
         r = boot_places(c);
@@ -346,6 +369,22 @@ static int check_kernel_args(struct checker *c, const char *id) {
         if (c->cmdline_error)
                 return add(c, id, VHC_CHECK_FAIL, t, NULL, strprintf("cannot read %s", c->cmdline_error),
                            str("check that /proc is mounted"));
+        if (c->live_off[0]) {
+                _cleanup_free_ char *off = vhc_cmdline_join(c->live_off);
+
+                if (!off)
+                        return -ENOMEM;
+                if (c->off_next_boot && (!c->not_live[0] || c->next_boot))
+                        return add(c, id, VHC_CHECK_WARN, t, NULL,
+                                   strprintf("%s: on the running kernel's command line, keeps the IOMMU off; "
+                                             "taken out for the next boot",
+                                             off),
+                                   str("reboot"));
+                return add(c, id, VHC_CHECK_FAIL, t, NULL,
+                           strprintf("%s: on the kernel command line, keeps the IOMMU off", off),
+                           str("run 'virt-host-config apply' (it takes that out and puts it back on revert), "
+                               "then reboot"));
+        }
         if (!c->not_live[0])
                 return add(c, id, VHC_CHECK_PASS, t, NULL,
                            strprintf("%s: on the running kernel's command line", wanted), NULL);
@@ -1984,6 +2023,8 @@ int vhc_check_run(const struct vhc_check_input *in, struct vhc_check_report **re
         strv_free(c.wanted);
         strv_free(c.live);
         strv_free(c.not_live);
+        strv_free(c.off);
+        strv_free(c.live_off);
         strv_free(c.limit_texts);
         strv_free(c.limit_names);
         strv_free(c.iommu_units);

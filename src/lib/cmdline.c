@@ -139,3 +139,59 @@ char *vhc_cmdline_join(char *const *tokens) {
         }
         return r;
 }
+
+bool vhc_cmdline_has_item(const char *token, const char *prefix) {
+        const char *eq = strchr(token, '=');
+        _cleanup_free_ char *val = NULL;
+        size_t n = strlen(prefix);
+        char *v, *w;
+
+        if (!eq)
+                return false;
+        /* next_arg() drops the quotes around the value ("amd_iommu=\"off\"",
+         * "\"amd_iommu=off\""): the value without them. */
+        val = strdup(eq + 1);
+        if (!val)
+                return false;
+        for (v = w = val; *v; v++)
+                if (*v != '"')
+                        *w++ = *v;
+        *w = '\0';
+        /* The kernel's parsers walk the comma-separated items and compare
+         * each one's start (strncmp), so "off" also matches "offx". */
+        for (v = val; *v;) {
+                if (strncmp(v, prefix, n) == 0)
+                        return true;
+                v += strcspn(v, ",");
+                while (*v == ',')
+                        v++;
+        }
+        return false;
+}
+
+bool vhc_cmdline_cut_valid(const char *token, const char *cut) {
+        size_t n = strlen(token), c = strlen(cut);
+
+        if (c == n)
+                return streq(cut, token);
+        if (c != n + 1)
+                return false;
+        if (vhc_cmdline_isspace(cut[0]) && cut[0] != '\n' && streq(cut + 1, token))
+                return true;
+        return vhc_cmdline_isspace(cut[n]) && cut[n] != '\n' && strncmp(cut, token, n) == 0;
+}
+
+bool vhc_cmdline_is_insertion(char *const *before, char *const *after, const char *token) {
+        size_t nb = strv_length(before), na = strv_length(after), i = 0;
+
+        if (na != nb + 1)
+                return false;
+        while (i < nb && streq(before[i], after[i]))
+                i++;
+        if (!streq(after[i], token))
+                return false;
+        for (; i < nb; i++)
+                if (!streq(before[i], after[i + 1]))
+                        return false;
+        return true;
+}

@@ -42,3 +42,16 @@ ssize_t vhc_cmdline_find_key(char *const *tokens, const char *key_or_token);
 
 /* Tokens joined by single spaces. NULL on OOM. */
 char *vhc_cmdline_join(char *const *tokens);
+
+/* Whether one of the comma-separated items of token's value starts with
+ * prefix, as the kernel's parsers of iommu=, amd_iommu= and intel_iommu= read
+ * them ("iommu=pt,off" has "off"). */
+bool vhc_cmdline_has_item(const char *token, const char *prefix);
+
+/* Whether cut is token alone, or token with one blank (not a newline) right
+ * before or right after it: what taking token out of a line removes. */
+bool vhc_cmdline_cut_valid(const char *token, const char *cut);
+
+/* Whether after is before with token inserted at one place, nothing else
+ * changed. */
+bool vhc_cmdline_is_insertion(char *const *before, char *const *after, const char *token);

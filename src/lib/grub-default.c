@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#include "cmdline.h"
 #include "grub-default.h"
+#include "strv.h"
 
 /* The file is read the way sh reads it when grub2-mkconfig sources it, far
  * enough to know, for every byte of the value of GRUB_CMDLINE_LINUX and
@@ -920,4 +922,75 @@ int vhc_grub_replace_arg(struct vhc_grub *g, const char *var, const char *old_ar
         if (!expect)
                 return -ENOMEM;
         return splice(g, start, end, new_arg, var, expect, e);
+}
+
+static bool value_is_blank(const struct value *v, size_t i) {
+        return i < v->n && (v->v[i].c == ' ' || v->v[i].c == '\t');
+}
+
+int vhc_grub_take_out_arg(struct vhc_grub *g, const char *var, const char *arg, size_t *ret_at, char **ret_cut,
+                          struct vhc_err *e) {
+        const struct var *v = get_var(g, var);
+        _cleanup_free_ char *expect = NULL, *cut = NULL;
+        size_t from, to, start, end;
+        int r;
+
+        if (!v)
+                return -ENOENT;
+        r = find_token(&v->val, arg, &from, &to);
+        if (r < 0)
+                return r;
+        if (value_is_blank(&v->val, to))
+                to++;
+        else if (from > 0 && value_is_blank(&v->val, from - 1))
+                from--;
+        if (source_range(g, &v->val, from, to, &start, &end) < 0 || end - start != to - from)
+                return unsafe_edit(g, v, v->val.v[from].start, arg, e);
+        cut = strndup(g->text + start, end - start);
+        expect = value_with(&v->val, from, to, "");
+        if (!cut || !expect)
+                return -ENOMEM;
+        r = splice(g, start, end, "", var, expect, e);
+        if (r < 0)
+                return r;
+        *ret_at = start;
+        *ret_cut = TAKE_PTR(cut);
+        return 0;
+}
+
+int vhc_grub_put_back_arg(struct vhc_grub *g, const char *var, const char *arg, size_t at, const char *cut,
+                          struct vhc_err *e) {
+        if (at <= g->len && get_var(g, var)) {
+                _cleanup_(vhc_grub_freep) struct vhc_grub *n = NULL;
+                _cleanup_strv_free_ char **now = NULL, **then = NULL;
+                _cleanup_free_ char *text = NULL, *value = NULL, *expect = NULL;
+                size_t c = strlen(cut);
+                int r;
+
+                text = malloc(g->len + c + 1);
+                if (!text)
+                        return -ENOMEM;
+                memcpy(text, g->text, at);
+                memcpy(text + at, cut, c);
+                memcpy(text + at + c, g->text + at, g->len - at);
+                text[g->len + c] = '\0';
+                r = vhc_grub_parse(text, g->len + c, g->name, &n, NULL);
+                if (r >= 0)
+                        r = vhc_grub_get(g, var, &value);
+                if (r >= 0)
+                        r = vhc_grub_get(n, var, &expect);
+                if (r >= 0)
+                        r = vhc_cmdline_split(value, &now);
+                if (r >= 0)
+                        r = vhc_cmdline_split(expect, &then);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0 && vhc_cmdline_is_insertion(now, then, arg)) {
+                        r = splice(g, at, at, cut, var, expect, NULL);
+                        if (r >= 0 || r == -ENOMEM)
+                                return r;
+                }
+        }
+        /* Edited since: where it was is not known any more. */
+        return vhc_grub_append_arg(g, var, arg, NULL, e);
 }

@@ -46,3 +46,16 @@ int vhc_grub_remove_arg(struct vhc_grub *g, const char *var, const char *arg,
  * by new_arg, where it is written. -ENOENT if old_arg is not there. */
 int vhc_grub_replace_arg(struct vhc_grub *g, const char *var, const char *old_arg,
                          const char *new_arg, struct vhc_err *e);
+
+/* Takes the last occurrence of the exact token arg out of the value of var,
+ * with the blank (space or tab) after it, else the one before it: the bytes
+ * taken (*ret_cut) and where they began in the text (*ret_at), so that
+ * vhc_grub_put_back_arg() writes them back. -ENOENT if arg is not there. */
+int vhc_grub_take_out_arg(struct vhc_grub *g, const char *var, const char *arg, size_t *ret_at, char **ret_cut,
+                          struct vhc_err *e);
+/* Puts cut back at offset at of the text, when that inserts exactly the token
+ * arg into the value of var and changes no other token of it (the file is as
+ * the take-out left it, or edited after that place); else appends arg, as
+ * vhc_grub_append_arg() does. */
+int vhc_grub_put_back_arg(struct vhc_grub *g, const char *var, const char *arg, size_t at, const char *cut,
+                          struct vhc_err *e);

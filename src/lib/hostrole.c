@@ -189,7 +189,7 @@ static const struct generated_file *generated_file_by_abs(const char *abs) {
 
 /* The kernel arguments, in every store the machine boots from (boot/stores.h). */
 static int plan_kargs(struct vhc_txn *t, const struct vhc_config *c, struct vhc_err *e) {
-        _cleanup_strv_free_ char **wanted = NULL;
+        _cleanup_strv_free_ char **wanted = NULL, **off = NULL;
         const char *why;
         int r;
 
@@ -213,10 +213,12 @@ static int plan_kargs(struct vhc_txn *t, const struct vhc_config *c, struct vhc_
                                 return r;
                 }
                 r = vhc_kargs_wanted(c, &cpu, &wanted);
+                if (r >= 0)
+                        r = vhc_kargs_off(c, &cpu, &off);
                 if (r < 0)
                         return r;
         }
-        r = vhc_boot_plan(&t->boot, wanted, &t->before, &t->after, &t->ch, &t->edits, &t->warnings, e);
+        r = vhc_boot_plan(&t->boot, wanted, off, &t->before, &t->after, &t->ch, &t->edits, &t->warnings, e);
         if (r < 0)
                 return r;
         if (wanted && wanted[0] && !t->boot.grub_defaults && t->boot.n_entry_dirs == 0 &&

@@ -81,6 +81,37 @@ int vhc_kargs_wanted(const struct vhc_config *c, const struct vhc_cpuinfo *cpu, 
         return 0;
 }
 
+int vhc_kargs_off(const struct vhc_config *c, const struct vhc_cpuinfo *cpu, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        if (c->iommu) {
+                if (strv_push_dup(&l, "iommu=off") < 0)
+                        return -ENOMEM;
+                if (cpu->vendor == VHC_CPU_AMD && strv_push_dup(&l, "amd_iommu=off") < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+bool vhc_kargs_matches_off(const char *token, char *const *off) {
+        for (size_t i = 0; off && off[i]; i++) {
+                const char *item = strchr(off[i], '=');
+
+                if (item && vhc_cmdline_same_key(token, off[i]) && vhc_cmdline_has_item(token, item + 1))
+                        return true;
+        }
+        return false;
+}
+
+bool vhc_kargs_turns_iommu_off(const char *token) {
+        static char *const all[] = { (char *)"iommu=off", (char *)"amd_iommu=off", NULL };
+
+        return vhc_kargs_matches_off(token, all);
+}
+
 static int grub_tokens(void *obj, const char *var, char ***ret, struct vhc_err *e) {
         _cleanup_free_ char *val = NULL;
         int r;
@@ -113,6 +144,16 @@ static int grub_replace(void *obj, const char *var, const char *old_arg, const c
         return vhc_grub_replace_arg(obj, var, old_arg, new_arg, e);
 }
 
+static int grub_take_out(void *obj, const char *var, const char *arg, size_t *ret_at, char **ret_cut,
+                         struct vhc_err *e) {
+        return vhc_grub_take_out_arg(obj, var, arg, ret_at, ret_cut, e);
+}
+
+static int grub_put_back(void *obj, const char *var, const char *arg, size_t at, const char *cut,
+                         struct vhc_err *e) {
+        return vhc_grub_put_back_arg(obj, var, arg, at, cut, e);
+}
+
 void vhc_kargs_grub_target(struct vhc_grub *g, const char *file, struct vhc_kargs_target *ret) {
         *ret = (struct vhc_kargs_target){
                 .store = "grub-defaults",
@@ -124,6 +165,8 @@ void vhc_kargs_grub_target(struct vhc_grub *g, const char *file, struct vhc_karg
                 .append = grub_append,
                 .remove = grub_remove,
                 .replace = grub_replace,
+                .take_out = grub_take_out,
+                .put_back = grub_put_back,
         };
 }
 
@@ -147,6 +190,8 @@ static int count_token(const struct vhc_kargs_target *t, const char *arg, size_t
 static int undo(const struct vhc_kargs_target *t, const struct vhc_karg_record *k, struct vhc_err *e) {
         int r;
 
+        if (k->removed)
+                return t->put_back(t->obj, k->var, k->arg, k->cut_at, strempty(k->cut), e);
         if (k->replaced)
                 r = t->replace(t->obj, k->var, k->arg, k->replaced, e);
         else
@@ -217,15 +262,73 @@ static int replace_contradicting(const struct vhc_kargs_target *t, const char *a
         return 0;
 }
 
-int vhc_kargs_apply(const struct vhc_kargs_target *t, char *const *wanted, const struct vhc_state *old,
-                    struct vhc_state *new_state, struct vhc_err *e) {
+/* Takes out every token that matches off, recording each. The user's own
+ * tokens taken out by an earlier apply stay recorded first, newest last, so
+ * that undoing newest first puts them back in their places. */
+static int take_out_off(const struct vhc_kargs_target *t, char *const *off, const struct vhc_state *old,
+                        struct vhc_state *new_state, struct vhc_err *e) {
         int r;
 
-        /* What an earlier apply put there and the config no longer wants goes first. */
+        for (size_t i = 0; i < old->n_kargs; i++) {
+                const struct vhc_karg_record *k = &old->kargs[i];
+
+                if (ours(k, t) && k->removed && vhc_kargs_matches_off(k->arg, off)) {
+                        r = vhc_state_add_karg(new_state, k);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (!off || !off[0])
+                return 0;
+        for (size_t k = 0; t->readonly && t->readonly[k]; k++)
+                if (vhc_kargs_matches_off(t->readonly[k], off))
+                        return vhc_err_set(e, -EINVAL, t->file, 0,
+                                           "%s, which turns the IOMMU off, comes from a boot loader variable of "
+                                           "its options line (grubenv): take it out there first",
+                                           t->readonly[k]);
+        for (size_t v = 0; v < t->n_vars; v++)
+                for (;;) {
+                        _cleanup_strv_free_ char **l = NULL;
+                        _cleanup_free_ char *cut = NULL;
+                        ssize_t i = -1;
+                        size_t at;
+
+                        r = t->tokens(t->obj, t->vars[v], &l, e);
+                        if (r < 0)
+                                return r;
+                        for (size_t k = 0; l[k]; k++)
+                                if (vhc_kargs_matches_off(l[k], off))
+                                        i = (ssize_t)k;
+                        if (i < 0)
+                                break;
+                        r = t->take_out(t->obj, t->vars[v], l[i], &at, &cut, e);
+                        if (r < 0)
+                                return r;
+                        r = vhc_state_add_karg(new_state, &(struct vhc_karg_record){
+                                                                  .store = (char *)t->store,
+                                                                  .file = (char *)t->file,
+                                                                  .var = (char *)t->vars[v],
+                                                                  .arg = l[i],
+                                                                  .removed = true,
+                                                                  .cut_at = at,
+                                                                  .cut = cut,
+                                                          });
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+int vhc_kargs_apply(const struct vhc_kargs_target *t, char *const *wanted, char *const *off,
+                    const struct vhc_state *old, struct vhc_state *new_state, struct vhc_err *e) {
+        int r;
+
+        /* What an earlier apply put there (or took out) and the config no
+         * longer wants goes first. */
         for (size_t i = old->n_kargs; i-- > 0;) {
                 const struct vhc_karg_record *k = &old->kargs[i];
 
-                if (ours(k, t) && !strv_contains(wanted, k->arg)) {
+                if (ours(k, t) && (k->removed ? !vhc_kargs_matches_off(k->arg, off) : !strv_contains(wanted, k->arg))) {
                         r = undo(t, k, e);
                         if (r < 0)
                                 return r;
@@ -243,7 +346,7 @@ int vhc_kargs_apply(const struct vhc_kargs_target *t, char *const *wanted, const
                 for (size_t i = 0; i < old->n_kargs && n > 0; i++) {
                         const struct vhc_karg_record *k = &old->kargs[i];
 
-                        if (!ours(k, t) || !streq(k->arg, arg))
+                        if (!ours(k, t) || k->removed || !streq(k->arg, arg))
                                 continue;
                         r = vhc_state_add_karg(new_state, k);
                         if (r < 0)
@@ -274,7 +377,7 @@ int vhc_kargs_apply(const struct vhc_kargs_target *t, char *const *wanted, const
                                 return r;
                 }
         }
-        return 0;
+        return take_out_off(t, off, old, new_state, e);
 }
 
 int vhc_kargs_revert(const struct vhc_kargs_target *t, const struct vhc_state *old, struct vhc_err *e) {

@@ -135,9 +135,17 @@ static const char *shown(const char *p) {
 
 int vhc_state_check_managed(const struct vhc_state *s, const struct vhc_root *r, const char *name,
                             struct vhc_err *e) {
-        for (size_t i = 0; i < s->n_kargs; i++)
+        for (size_t i = 0; i < s->n_kargs; i++) {
                 if (!vhc_managed_karg_file(r, s->kargs[i].store, s->kargs[i].file))
                         return REFUSE("kernel_args", i, s->kargs[i].file);
+                /* Revert writes a removed argument back: only one apply takes out. */
+                if (s->kargs[i].removed && !vhc_kargs_turns_iommu_off(s->kargs[i].arg))
+                        return vhc_err_set(e, -EPERM, name, 0,
+                                           "kernel_args entry %zu says \"%.200s\" was taken out, which "
+                                           "virt-host-config never takes out: nothing was changed; restore the "
+                                           "record from a backup, or remove it to forget what was applied",
+                                           i, shown(s->kargs[i].arg));
+        }
         for (size_t i = 0; i < s->n_files; i++)
                 if (!vhc_managed_generated(s->files[i].path))
                         return REFUSE("files", i, s->files[i].path);

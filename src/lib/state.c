@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <json-c/json.h>
 
+#include "cmdline.h"
 #include "fileio.h"
 #include "managed.h"
 #include "state.h"
@@ -19,6 +20,7 @@ void vhc_state_done(struct vhc_state *s) {
                 free(s->kargs[i].var);
                 free(s->kargs[i].arg);
                 free(s->kargs[i].replaced);
+                free(s->kargs[i].cut);
         }
         free(s->kargs);
         for (size_t i = 0; i < s->n_files; i++) {
@@ -71,7 +73,8 @@ char *vhc_regen_names(unsigned flags) {
 bool vhc_karg_record_same(const struct vhc_karg_record *a, const struct vhc_karg_record *b) {
         return streq(a->store, b->store) && streq(a->file, b->file) && streq(a->var, b->var) &&
                streq(a->arg, b->arg) && !!a->replaced == !!b->replaced &&
-               streq(strempty(a->replaced), strempty(b->replaced));
+               streq(strempty(a->replaced), strempty(b->replaced)) && a->removed == b->removed &&
+               (!a->removed || (a->cut_at == b->cut_at && streq(strempty(a->cut), strempty(b->cut))));
 }
 
 int vhc_state_add_karg(struct vhc_state *s, const struct vhc_karg_record *rec) {
@@ -89,9 +92,13 @@ int vhc_state_add_karg(struct vhc_state *s, const struct vhc_karg_record *rec) {
                 .arg = strdup(rec->arg),
                 .replaced = rec->replaced ? strdup(rec->replaced) : NULL,
                 .edit = rec->edit,
+                .removed = rec->removed,
+                .cut_at = rec->cut_at,
+                .cut = rec->cut ? strdup(rec->cut) : NULL,
         };
         s->n_kargs++;
-        if (!k->store || !k->file || !k->var || !k->arg || (rec->replaced && !k->replaced))
+        if (!k->store || !k->file || !k->var || !k->arg || (rec->replaced && !k->replaced) ||
+            (rec->cut && !k->cut))
                 return -ENOMEM;
         return 0;
 }
@@ -223,6 +230,12 @@ static const char *get_str(json_object *o, const char *key) {
         return json_object_get_string(v);
 }
 
+static int64_t get_int(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
 static bool get_bool(json_object *o, const char *key) {
         json_object *v;
 
@@ -248,15 +261,17 @@ static const char *schema_error(json_object *root, char *buf, size_t size) {
                 const char *key;
                 json_type type;         /* of the value */
                 json_type item;         /* of each entry, for an array */
-                const char *strings[6]; /* string members of an object entry (NULL-ended) */
-                const char *bools[4];
+                const char *strings[7]; /* string members of an object entry (NULL-ended) */
+                const char *bools[5];
+                const char *ints[2];
         } keys[] = {
                 {"version", json_type_int, json_type_null, {}, {}},
                 {"kernel_args",
                  json_type_array,
                  json_type_object,
-                 {"store", "file", "var", "arg", "replaced"},
-                 {"space", "line_added", "newline_added"}},
+                 {"store", "file", "var", "arg", "replaced", "cut"},
+                 {"space", "line_added", "newline_added", "removed"},
+                 {"cut_at"}},
                 {"files", json_type_array, json_type_object, {"path", "sha256"}, {}},
                 {"created", json_type_array, json_type_object, {"path", "base"}, {}},
                 {"boot_entries", json_type_array, json_type_string, {}, {}},
@@ -296,6 +311,22 @@ static const char *schema_error(json_object *root, char *buf, size_t size) {
                                     !json_object_is_type(m, json_type_boolean)) {
                                         snprintf(buf, size, "%s entry %zu: \"%s\" is not true or false",
                                                  keys[i].key, j, keys[i].bools[k]);
+                                        return buf;
+                                }
+                        for (size_t k = 0; keys[i].ints[k]; k++)
+                                if (json_object_object_get_ex(o, keys[i].ints[k], &m) &&
+                                    (!json_object_is_type(m, json_type_int) || json_object_get_int64(m) < 0 ||
+                                     json_object_get_int64(m) > INT32_MAX)) {
+                                        snprintf(buf, size, "%s entry %zu: \"%s\" is not a byte offset",
+                                                 keys[i].key, j, keys[i].ints[k]);
+                                        return buf;
+                                }
+                        for (size_t k = 0; keys[i].ints[k]; k++)
+                                if (json_object_object_get_ex(o, keys[i].ints[k], &m) &&
+                                    (!json_object_is_type(m, json_type_int) || json_object_get_int64(m) < 0 ||
+                                     json_object_get_int64(m) > INT32_MAX)) {
+                                        snprintf(buf, size, "%s entry %zu: \"%s\" is not a byte offset",
+                                                 keys[i].key, j, keys[i].ints[k]);
                                         return buf;
                                 }
                 }
@@ -372,9 +403,18 @@ int vhc_state_parse(struct vhc_state *s, const char *text, const char *name, str
                         .arg = (char *)get_str(o, "arg"),
                         .replaced = (char *)get_str(o, "replaced"),
                         .edit = { get_bool(o, "space"), get_bool(o, "line_added"), get_bool(o, "newline_added") },
+                        .removed = get_bool(o, "removed"),
+                        .cut_at = (size_t)get_int(o, "cut_at"),
+                        .cut = (char *)get_str(o, "cut"),
                 };
                 if (!k.store || !k.file || !k.var || !k.arg || !vhc_managed_path_clean(k.file))
                         r = vhc_err_set(e, -EINVAL, name, 0, "kernel_args entry %zu lacks store, file, var or arg",
+                                        i);
+                else if (k.removed && (k.replaced || !k.cut || !vhc_cmdline_cut_valid(k.arg, k.cut)))
+                        r = vhc_err_set(e, -EINVAL, name, 0,
+                                        "kernel_args entry %zu: a removed argument needs its cut (the argument "
+                                        "and one blank beside it), and no replaced: restore the record or remove "
+                                        "it to forget what was applied",
                                         i);
                 else
                         r = vhc_state_add_karg(s, &k);
@@ -488,7 +528,11 @@ int vhc_state_format(const struct vhc_state *s, char **ret) {
                 json_object_object_add(o, "file", json_object_new_string(k->file));
                 json_object_object_add(o, "var", json_object_new_string(k->var));
                 json_object_object_add(o, "arg", json_object_new_string(k->arg));
-                if (k->replaced)
+                if (k->removed) {
+                        json_object_object_add(o, "removed", json_object_new_boolean(true));
+                        json_object_object_add(o, "cut_at", json_object_new_int64((int64_t)k->cut_at));
+                        json_object_object_add(o, "cut", json_object_new_string(strempty(k->cut)));
+                } else if (k->replaced)
                         json_object_object_add(o, "replaced", json_object_new_string(k->replaced));
                 else {
                         json_object_object_add(o, "space", json_object_new_boolean(k->edit.space));

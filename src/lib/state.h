@@ -19,6 +19,13 @@ struct vhc_karg_record {
         char *arg;      /* what we put there: "intel_iommu=on" */
         char *replaced; /* the user's token we replaced ("intel_iommu=off"); NULL: we added arg */
         struct vhc_karg_edit edit; /* for an added arg */
+        /* arg is the user's own token, which we took out because it turns the
+         * IOMMU off ("amd_iommu=off", kargs.h): putting back cut (the bytes
+         * taken: the token and one blank beside it) at cut_at (where the
+         * store's text had them) restores it. replaced is NULL then. */
+        bool removed;
+        size_t cut_at;
+        char *cut;
 };
 
 struct vhc_file_record {

@@ -98,6 +98,22 @@ changing "$r" | grep -qx '/usr/bin/rpm-ostree|kargs|--append-if-missing=iommu=pt
 kargs "$r" > "$WORK/k1"
 expect_same "replace: revert restores intel_iommu=off where it was" "$WORK/k0" "$WORK/k1"
 
+# --- AMD: the user's amd_iommu=off deleted, appended again on revert -------
+# (rpm-ostree kargs has no way to insert in place: --append puts it last.)
+r=$(ostree_root two-amd-identical "amd_iommu=off quiet")
+kargs "$r" > "$WORK/k0"
+"$VHC" --root "$r" apply > "$WORK/out" 2> "$WORK/err" || { fail "amd off: apply exit $?"; cat "$WORK/err" >&2; }
+changing "$r" | grep -qx '/usr/bin/rpm-ostree|kargs|--append-if-missing=iommu=pt|--delete-if-present=amd_iommu=off|' &&
+    ok "amd off: amd_iommu=off deleted, iommu=pt appended" || fail "amd off: ran $(ran "$r")"
+[ "$(kargs "$r")" = "$(sed 's/ *amd_iommu=off//; s/$/ iommu=pt/' "$WORK/k0")" ] &&
+    ok "amd off: the arguments as rpm-ostree leaves them" || fail "amd off: kargs $(kargs "$r")"
+rm -f "$r/ran.log"
+"$VHC" --root "$r" revert > "$WORK/out" 2> "$WORK/err" || fail "amd off: revert exit $?"
+changing "$r" | grep -qx '/usr/bin/rpm-ostree|kargs|--append=amd_iommu=off|--delete-if-present=iommu=pt|' &&
+    ok "amd off: revert appends amd_iommu=off again, deletes iommu=pt" || fail "amd off: revert ran $(ran "$r")"
+[ "$(kargs "$r")" = "$(sed 's/ *amd_iommu=off//; s/$/ amd_iommu=off/' "$WORK/k0")" ] &&
+    ok "amd off: revert leaves the user's arguments, amd_iommu=off last" || fail "amd off: kargs $(kargs "$r")"
+
 # --- rpm-ostree fails: apply fails, nothing is left ------------------------
 r=$(ostree_root intel-nvidia)
 snap "$r" > "$WORK/s0"

@@ -3,7 +3,8 @@
  * product's apply (iommu=pt, intel_iommu=on) such that: the arguments are in
  * the value afterwards, applying again changes nothing, the applied text
  * parses again, and undoing the recorded edits gives back the input bytes.
- * abort() on a violation. */
+ * Taking any token out (as apply takes out amd_iommu=off) and putting it back
+ * gives back the input bytes too. abort() on a violation. */
 #include <stdint.h>
 
 #include "cmdline.h"
@@ -107,6 +108,39 @@ static bool text_is(const struct vhc_grub *g, const uint8_t *data, size_t size) 
         return len == size && memcmp(t, data, size) == 0;
 }
 
+/* Each token of each variable (the first 8): taken out, the value holds the
+ * others in order; put back, the text is the input again. */
+static void take_out_round_trip(const uint8_t *data, size_t size) {
+        for (size_t v = 0; v < ELEMENTSOF(vars); v++) {
+                _cleanup_(vhc_grub_freep) struct vhc_grub *g = NULL;
+                _cleanup_strv_free_ char **before = NULL;
+
+                if (vhc_grub_parse((const char *)data, size, "fuzz", &g, NULL) < 0)
+                        abort();
+                if (tokens_of(g, v, &before) < 0)
+                        continue; /* an unbalanced quote: apply refuses it */
+                for (size_t i = 0; before[i] && i < 8; i++) {
+                        _cleanup_strv_free_ char **after = NULL;
+                        _cleanup_free_ char *cut = NULL;
+                        size_t at;
+                        int r = vhc_grub_take_out_arg(g, vars[v], before[i], &at, &cut, NULL);
+
+                        if (r == -ENOMEM)
+                                return;
+                        if (r == -EINVAL)
+                                continue; /* refused: split across quotes, escapes */
+                        if (r < 0 || tokens_of(g, v, &after) < 0 ||
+                            !vhc_cmdline_is_insertion(after, before, before[i]))
+                                abort();
+                        r = vhc_grub_put_back_arg(g, vars[v], before[i], at, cut, NULL);
+                        if (r == -ENOMEM)
+                                return;
+                        if (r < 0 || !text_is(g, data, size))
+                                abort();
+                }
+        }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_(vhc_grub_freep) struct vhc_grub *g = NULL, *g2 = NULL;
@@ -120,6 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         if (!text_is(g, data, size))
                 abort();
+        take_out_round_trip(data, size);
 
         r = apply(g, &o);
         if (r < 0) {

@@ -4,7 +4,8 @@
  * What parses must take the product's arguments through the owned-argument
  * engine such that: they are among the tokens afterwards, applying again
  * changes nothing, the applied text parses again with the same tokens, and
- * reverting the records gives back the input bytes. abort() on a violation. */
+ * reverting the records gives back the input bytes; no token that turns the
+ * IOMMU off is left. abort() on a violation. */
 #include <stdint.h>
 
 #include "boot/kline.h"
@@ -14,6 +15,9 @@
 
 static char iommu[] = "iommu=pt", intel[] = "intel_iommu=on";
 static char *wanted[] = {iommu, intel, NULL};
+/* The user's arguments that turn the IOMMU off are taken out too. */
+static char iommu_off[] = "iommu=off", amd_off[] = "amd_iommu=off";
+static char *off[] = {iommu_off, amd_off, NULL};
 
 static const struct vhc_store fake = {.name = "kernel-cmdline"};
 
@@ -51,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         vhc_state_init(&none);
         vhc_state_init(&after);
         vhc_state_init(&after2);
-        r = vhc_kargs_apply(&f.target, wanted, &none, &after, NULL);
+        r = vhc_kargs_apply(&f.target, wanted, off, &none, &after, NULL);
         if (r == -ENOMEM)
                 abort();
         if (r < 0)
@@ -67,6 +71,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t i = 0; wanted[i]; i++)
                 if (!strv_contains(tokens, wanted[i]))
                         abort();
+        for (size_t i = 0; tokens[i]; i++)
+                if (vhc_kargs_matches_off(tokens[i], off))
+                        abort();
 
         /* The applied text parses again, to the same tokens, and a second apply changes nothing. */
         if (open_text(applied, alen, fmt, first, &g) < 0)
@@ -76,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t i = 0; tokens[i]; i++)
                 if (!streq(tokens[i], again[i]))
                         abort();
-        if (vhc_kargs_apply(&g.target, wanted, &after, &after2, NULL) < 0)
+        if (vhc_kargs_apply(&g.target, wanted, off, &after, &after2, NULL) < 0)
                 abort();
         t = g.text(g.obj, &len);
         if (len != alen || memcmp(t, applied, alen) != 0)

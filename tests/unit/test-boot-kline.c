@@ -493,6 +493,51 @@ static void test_unbalanced_quote(void **state) {
         assert_int_equal(e.line, 1);
 }
 
+/* Takes arg out (text after, the cut bytes cut), then puts it back: before. */
+static void take_out_back(const char *before, enum vhc_kline_format f, bool first_only, const char *arg,
+                          const char *after, const char *cut) {
+        _cleanup_(vhc_kline_freep) struct vhc_kline *k = parse_ok(before, f, first_only);
+        _cleanup_free_ char *got = NULL;
+        struct vhc_err e = {};
+        size_t at;
+
+        assert_int_equal(vhc_kline_take_out(k, arg, &at, &got, &e), 0);
+        assert_text(k, after);
+        assert_string_equal(got, cut);
+        assert_int_equal(vhc_kline_put_back(k, arg, at, got, &e), 0);
+        assert_text(k, before);
+}
+
+static void test_take_out(void **state) {
+        take_out_back("title F\noptions root=UUID=1 ro amd_iommu=off iommu=pt rhgb\n", BLS, true, "amd_iommu=off",
+                      "title F\noptions root=UUID=1 ro iommu=pt rhgb\n", "amd_iommu=off ");
+        /* Alone on its line: the blank after "options" goes. */
+        take_out_back("options amd_iommu=off\nlinux /vmlinuz\n", BLS, false, "amd_iommu=off",
+                      "options\nlinux /vmlinuz\n", " amd_iommu=off");
+        /* systemd-boot joins every options line: the one on the second. */
+        take_out_back("options root=UUID=1\noptions  iommu=off\n", BLS, false, "iommu=off",
+                      "options root=UUID=1\noptions \n", " iommu=off");
+        /* /etc/kernel/cmdline: a newline is not a blank taken with it. */
+        take_out_back("root=UUID=1 ro amd_iommu=off\n", CMDLINE, false, "amd_iommu=off", "root=UUID=1 ro\n",
+                      " amd_iommu=off");
+        take_out_back("amd_iommu=off\nrhgb\n", CMDLINE, false, "amd_iommu=off", "\nrhgb\n", "amd_iommu=off");
+}
+
+static void test_put_back_after_edit(void **state) {
+        _cleanup_(vhc_kline_freep) struct vhc_kline *k = parse_ok("root=UUID=1 ro amd_iommu=off\n", CMDLINE, false);
+        _cleanup_(vhc_kline_freep) struct vhc_kline *edited = NULL;
+        _cleanup_free_ char *cut = NULL;
+        struct vhc_err e = {};
+        size_t at;
+
+        assert_int_equal(vhc_kline_take_out(k, "amd_iommu=off", &at, &cut, &e), 0);
+        assert_int_equal(vhc_kline_take_out(k, "iommu=off", &at, &cut, &e), -ENOENT);
+        /* Shorter now: the offset falls inside a token, so it goes last. */
+        edited = parse_ok("ro\n", CMDLINE, false);
+        assert_int_equal(vhc_kline_put_back(edited, "amd_iommu=off", at, cut, &e), 0);
+        assert_text(edited, "ro amd_iommu=off\n");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fixtures),
@@ -512,6 +557,8 @@ int main(void) {
                 cmocka_unit_test(test_cmdline_shapes),
                 cmocka_unit_test(test_nul_byte),
                 cmocka_unit_test(test_unbalanced_quote),
+                cmocka_unit_test(test_take_out),
+                cmocka_unit_test(test_put_back_after_edit),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,7 +33,7 @@ static char **run(const char *text, char *const *wanted, const struct vhc_state 
         assert_int_equal(vhc_store_rpm_ostree.open(&boot, VHC_STORE_OSTREE_FILE, text, strlen(text), &f, &e),
                          0);
         if (wanted)
-                assert_int_equal(vhc_kargs_apply(&f.target, wanted, before, after, &e), 0);
+                assert_int_equal(vhc_kargs_apply(&f.target, wanted, NULL, before, after, &e), 0);
         else
                 assert_int_equal(vhc_kargs_revert(&f.target, before, &e), 0);
         assert_int_equal(vhc_store_rpm_ostree.command(&boot, f.obj, &argv), 0);

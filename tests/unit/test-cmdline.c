@@ -214,6 +214,43 @@ static void test_join_roundtrip(void **state) {
         }
 }
 
+/* As the kernel's iommu=, amd_iommu= and intel_iommu= parsers walk the items. */
+static void test_has_item(void **state) {
+        assert_true(vhc_cmdline_has_item("amd_iommu=off", "off"));
+        assert_true(vhc_cmdline_has_item("amd_iommu=fullflush,off", "off"));
+        assert_true(vhc_cmdline_has_item("amd_iommu=fullflush,,off", "off"));
+        assert_true(vhc_cmdline_has_item("amd_iommu=\"off\"", "off"));
+        assert_true(vhc_cmdline_has_item("\"amd_iommu=off\"", "off"));
+        assert_true(vhc_cmdline_has_item("iommu=pt,off", "off"));
+        assert_false(vhc_cmdline_has_item("amd_iommu=pgtbl_v2", "off"));
+        assert_false(vhc_cmdline_has_item("intel_iommu=igfx_off", "off"));
+        assert_false(vhc_cmdline_has_item("iommu=pt", "off"));
+        assert_false(vhc_cmdline_has_item("off", "off"));
+}
+
+static void test_cut_valid(void **state) {
+        assert_true(vhc_cmdline_cut_valid("amd_iommu=off", "amd_iommu=off"));
+        assert_true(vhc_cmdline_cut_valid("amd_iommu=off", "amd_iommu=off "));
+        assert_true(vhc_cmdline_cut_valid("amd_iommu=off", "\tamd_iommu=off"));
+        assert_false(vhc_cmdline_cut_valid("amd_iommu=off", "amd_iommu=off\n"));
+        assert_false(vhc_cmdline_cut_valid("amd_iommu=off", " amd_iommu=off "));
+        assert_false(vhc_cmdline_cut_valid("amd_iommu=off", "amd_iommu=offx"));
+        assert_false(vhc_cmdline_cut_valid("amd_iommu=off", "init=/bin/sh"));
+}
+
+static void test_is_insertion(void **state) {
+        char *a[] = {(char *)"a", (char *)"b", NULL}, *b[] = {(char *)"a", (char *)"x", (char *)"b", NULL};
+        char *c[] = {(char *)"a", (char *)"b", (char *)"x", NULL}, *d[] = {(char *)"ax", (char *)"b", NULL};
+        char *none[] = {NULL}, *x[] = {(char *)"x", NULL};
+
+        assert_true(vhc_cmdline_is_insertion(a, b, "x"));
+        assert_true(vhc_cmdline_is_insertion(a, c, "x"));
+        assert_true(vhc_cmdline_is_insertion(none, x, "x"));
+        assert_false(vhc_cmdline_is_insertion(a, d, "x"));
+        assert_false(vhc_cmdline_is_insertion(a, a, "x"));
+        assert_false(vhc_cmdline_is_insertion(a, b, "y"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_split_plain),
@@ -230,6 +267,9 @@ int main(void) {
                 cmocka_unit_test(test_find_key_quoted),
                 cmocka_unit_test(test_join),
                 cmocka_unit_test(test_join_roundtrip),
+                cmocka_unit_test(test_has_item),
+                cmocka_unit_test(test_cut_valid),
+                cmocka_unit_test(test_is_insertion),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

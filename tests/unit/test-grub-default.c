@@ -817,6 +817,76 @@ static void test_conditional_then_plain(void **state) {
         append_undo("true |\n  cat\nGRUB_CMDLINE_LINUX=\"b\"\n", NULL, "b iommu=pt");
 }
 
+/* A user's token taken out (as apply takes out amd_iommu=off): the value
+ * lacks it, bash agrees, and putting it back gives the text byte for byte. */
+static void take_out_back(const char *before, const char *arg, const char *after, const char *cut) {
+        _cleanup_(vhc_grub_freep) struct vhc_grub *g = parse_ok(before);
+        _cleanup_free_ char *got = NULL;
+        size_t at;
+
+        assert_int_equal(vhc_grub_take_out_arg(g, "GRUB_CMDLINE_LINUX", arg, &at, &got, NULL), 0);
+        assert_text(g, after);
+        assert_string_equal(got, cut);
+        assert_int_equal(vhc_grub_put_back_arg(g, "GRUB_CMDLINE_LINUX", arg, at, got, NULL), 0);
+        assert_text(g, before);
+}
+
+static void test_take_out_and_back(void **state) {
+        /* The GPU server's line: the blank after it goes with it. */
+        take_out_back("GRUB_CMDLINE_LINUX=\"rhgb quiet amd_iommu=off iommu=pt\"\n", "amd_iommu=off",
+                      "GRUB_CMDLINE_LINUX=\"rhgb quiet iommu=pt\"\n", "amd_iommu=off ");
+        /* Last: the blank before it. Alone: no blank. */
+        take_out_back("GRUB_CMDLINE_LINUX=\"rhgb quiet amd_iommu=off\"\n", "amd_iommu=off",
+                      "GRUB_CMDLINE_LINUX=\"rhgb quiet\"\n", " amd_iommu=off");
+        take_out_back("GRUB_CMDLINE_LINUX=\"amd_iommu=off\"\n", "amd_iommu=off", "GRUB_CMDLINE_LINUX=\"\"\n",
+                      "amd_iommu=off");
+        take_out_back("GRUB_CMDLINE_LINUX=amd_iommu=off\n", "amd_iommu=off", "GRUB_CMDLINE_LINUX=\n",
+                      "amd_iommu=off");
+        /* A tab, and the second of two. */
+        take_out_back("GRUB_CMDLINE_LINUX=\"a\tiommu=off\tb iommu=off\"\n", "iommu=off",
+                      "GRUB_CMDLINE_LINUX=\"a\tiommu=off\tb\"\n", " iommu=off");
+        /* In the assignment that adds to an earlier one, not in the earlier one. */
+        take_out_back("GRUB_CMDLINE_LINUX=\"rhgb quiet\"\n"
+                      "GRUB_CMDLINE_LINUX=\"${GRUB_CMDLINE_LINUX} amd_iommu=off\"\n",
+                      "amd_iommu=off",
+                      "GRUB_CMDLINE_LINUX=\"rhgb quiet\"\n"
+                      "GRUB_CMDLINE_LINUX=\"${GRUB_CMDLINE_LINUX}\"\n",
+                      " amd_iommu=off");
+}
+
+static void test_take_out_refused(void **state) {
+        _cleanup_(vhc_grub_freep) struct vhc_grub *g = parse_ok("GRUB_CMDLINE_LINUX=\"a \"amd_iommu=off\n");
+        _cleanup_free_ char *cut = NULL;
+        size_t at;
+
+        /* Split across quotes: not ours to rewrite. */
+        assert_int_equal(vhc_grub_take_out_arg(g, "GRUB_CMDLINE_LINUX", "amd_iommu=off", &at, &cut, NULL),
+                         -EINVAL);
+        assert_int_equal(vhc_grub_take_out_arg(g, "GRUB_CMDLINE_LINUX", "iommu=off", &at, &cut, NULL), -ENOENT);
+        assert_text(g, "GRUB_CMDLINE_LINUX=\"a \"amd_iommu=off\n");
+}
+
+/* Edited since the take-out: put back where that still reads as an insertion
+ * of the token alone, else appended. */
+static void test_put_back_after_edit(void **state) {
+        _cleanup_(vhc_grub_freep) struct vhc_grub *g = NULL;
+        _cleanup_free_ char *cut = NULL;
+        size_t at;
+
+        g = parse_ok("GRUB_CMDLINE_LINUX=\"rhgb quiet amd_iommu=off\"\n");
+        assert_int_equal(vhc_grub_take_out_arg(g, "GRUB_CMDLINE_LINUX", "amd_iommu=off", &at, &cut, NULL), 0);
+        vhc_grub_free(g);
+        /* The user shortened the line before it: the old offset is inside "rhgb". */
+        g = parse_ok("GRUB_CMDLINE_LINUX=\"rhgb\"\n");
+        assert_int_equal(vhc_grub_put_back_arg(g, "GRUB_CMDLINE_LINUX", "amd_iommu=off", at, cut, NULL), 0);
+        assert_text(g, "GRUB_CMDLINE_LINUX=\"rhgb amd_iommu=off\"\n");
+        vhc_grub_free(g);
+        /* The variable is gone: a line of it again. */
+        g = parse_ok("GRUB_TIMEOUT=5\n");
+        assert_int_equal(vhc_grub_put_back_arg(g, "GRUB_CMDLINE_LINUX", "amd_iommu=off", at, cut, NULL), 0);
+        assert_text(g, "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX=\"amd_iommu=off\"\n");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fixtures),
@@ -839,6 +909,9 @@ int main(void) {
                 cmocka_unit_test(test_kernel_separators),
                 cmocka_unit_test(test_append_after_continuation),
                 cmocka_unit_test(test_conditional_then_plain),
+                cmocka_unit_test(test_take_out_and_back),
+                cmocka_unit_test(test_take_out_refused),
+                cmocka_unit_test(test_put_back_after_edit),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

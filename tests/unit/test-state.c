@@ -340,6 +340,47 @@ static void test_schema(void **state) {
         parse_fails("{ \"version\": 2 } {", "broken JSON");
 }
 
+/* Issue 15, item 14: a user's argument taken out, with where and what was cut. */
+static void test_removed_round_trip(void **state) {
+        struct vhc_state s, t;
+        struct vhc_err e = {};
+        _cleanup_free_ char *out = NULL;
+
+        vhc_state_init(&s);
+        assert_int_equal(vhc_state_add_karg(&s, &(struct vhc_karg_record){.store = (char *)"grub-defaults",
+                                                                           .file = (char *)"/etc/default/grub",
+                                                                           .var = (char *)"GRUB_CMDLINE_LINUX",
+                                                                           .arg = (char *)"amd_iommu=off",
+                                                                           .removed = true,
+                                                                           .cut_at = 188,
+                                                                           .cut = (char *)"amd_iommu=off "}),
+                         0);
+        assert_int_equal(vhc_state_format(&s, &out), 0);
+        assert_non_null(strstr(out, "\"removed\": true"));
+        assert_non_null(strstr(out, "\"cut_at\": 188"));
+        assert_null(strstr(out, "\"space\""));
+        vhc_state_init(&t);
+        assert_int_equal(vhc_state_parse(&t, out, "state.json", &e), 0);
+        assert_same_state(&s, &t);
+        assert_true(t.kargs[0].removed);
+        assert_int_equal(t.kargs[0].cut_at, 188);
+        assert_string_equal(t.kargs[0].cut, "amd_iommu=off ");
+        vhc_state_done(&t);
+        vhc_state_done(&s);
+
+#define REMOVED(extra) \
+        "{ \"version\": 2, \"kernel_args\": [ { \"store\": \"grub-defaults\", \"file\": \"/etc/default/grub\", " \
+        "\"var\": \"V\", \"arg\": \"amd_iommu=off\", \"removed\": true" extra " } ] }"
+        parse_fails(REMOVED(""), "kernel_args entry 0: a removed argument needs its cut");
+        parse_fails(REMOVED(", \"cut_at\": 3, \"cut\": \"init=/bin/sh \""), "a removed argument needs its cut");
+        parse_fails(REMOVED(", \"cut_at\": 3, \"cut\": \"amd_iommu=off\", \"replaced\": \"x\""),
+                    "and no replaced");
+        parse_fails(REMOVED(", \"cut_at\": -1, \"cut\": \"amd_iommu=off\""), "\"cut_at\" is not a byte offset");
+        parse_fails(REMOVED(", \"cut_at\": \"3\", \"cut\": \"amd_iommu=off\""), "\"cut_at\" is not a byte offset");
+        parse_fails(REMOVED(", \"cut_at\": 3, \"cut\": 5"), "\"cut\" is not a string");
+#undef REMOVED
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_v1),
@@ -348,6 +389,7 @@ int main(void) {
                 cmocka_unit_test(test_union),
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_schema),
+                cmocka_unit_test(test_removed_round_trip),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -246,7 +246,7 @@ static void engine_round_trip(const char *grub, const char *conf, const char *wa
         assert_int_equal(vhc_kargs_wanted(&c, &cpu, &wanted), 0);
         assert_int_equal(vhc_grub_parse(grub, strlen(grub), "grub", &g, &e), 0);
         vhc_kargs_grub_target(g, "/etc/default/grub", &t);
-        assert_int_equal(vhc_kargs_apply(&t, wanted, &none, &after, &e), 0);
+        assert_int_equal(vhc_kargs_apply(&t, wanted, NULL, &none, &after, &e), 0);
         applied = strdup(vhc_grub_text(g, &len));
         assert_non_null(applied);
         assert_string_equal(applied, want_applied);
@@ -254,7 +254,7 @@ static void engine_round_trip(const char *grub, const char *conf, const char *wa
         /* A second apply from the record changes nothing. */
         assert_int_equal(vhc_grub_parse(applied, strlen(applied), "grub", &g2, &e), 0);
         vhc_kargs_grub_target(g2, "/etc/default/grub", &t2);
-        assert_int_equal(vhc_kargs_apply(&t2, wanted, &after, &again, &e), 0);
+        assert_int_equal(vhc_kargs_apply(&t2, wanted, NULL, &after, &again, &e), 0);
         assert_string_equal(vhc_grub_text(g2, &len), applied);
 
         assert_int_equal(vhc_kargs_revert(&t, &after, &e), 0);

@@ -423,3 +423,66 @@ int vhc_kline_replace(struct vhc_kline *k, const char *old_arg, const char *new_
                 return r;
         return splice(k, t.start, t.end, new_arg, expect, e);
 }
+
+int vhc_kline_take_out(struct vhc_kline *k, const char *arg, size_t *ret_at, char **ret_cut, struct vhc_err *e) {
+        _cleanup_strv_free_ char **expect = NULL;
+        _cleanup_free_ char *cut = NULL;
+        struct vhc_cmdline_range t;
+        const struct seg *s;
+        size_t i, from, to;
+        int r;
+
+        r = find(k, arg, &i, &t);
+        if (r < 0)
+                return r;
+        r = expected(k, i, NULL, &expect);
+        if (r < 0)
+                return r;
+        from = t.start;
+        to = t.end;
+        s = seg_at(k, from);
+        if (!s)
+                return -ENOENT;
+        if (to < s->line_end && is_blank(k->text[to]))
+                to++;
+        else if (from > s->key_end && is_blank(k->text[from - 1]))
+                from--;
+        cut = strndup(k->text + from, to - from);
+        if (!cut)
+                return -ENOMEM;
+        r = splice(k, from, to, "", expect, e);
+        if (r < 0)
+                return r;
+        *ret_at = from;
+        *ret_cut = TAKE_PTR(cut);
+        return 0;
+}
+
+int vhc_kline_put_back(struct vhc_kline *k, const char *arg, size_t at, const char *cut, struct vhc_err *e) {
+        if (at <= k->len) {
+                _cleanup_(vhc_kline_freep) struct vhc_kline *n = NULL;
+                _cleanup_strv_free_ char **now = NULL, **then = NULL;
+                _cleanup_free_ char *text = NULL;
+                size_t c = strlen(cut);
+                int r;
+
+                text = malloc(k->len + c + 1);
+                if (!text)
+                        return -ENOMEM;
+                memcpy(text, k->text, at);
+                memcpy(text + at, cut, c);
+                memcpy(text + at + c, k->text + at, k->len - at);
+                text[k->len + c] = '\0';
+                r = vhc_kline_parse(text, k->len + c, k->format, k->first_only, k->name, &n, NULL);
+                if (r >= 0)
+                        r = vhc_kline_tokens(n, &then);
+                if (r >= 0)
+                        r = vhc_kline_tokens(k, &now);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0 && vhc_cmdline_is_insertion(now, then, arg))
+                        return splice(k, at, at, cut, then, e);
+        }
+        /* Edited since: where it was is not known any more. */
+        return vhc_kline_append(k, arg, NULL, e);
+}

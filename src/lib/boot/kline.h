@@ -57,3 +57,10 @@ int vhc_kline_remove(struct vhc_kline *k, const char *arg, const struct vhc_karg
 /* Replaces the last token that is exactly old_arg by new_arg. -ENOENT if
  * old_arg is not there. */
 int vhc_kline_replace(struct vhc_kline *k, const char *old_arg, const char *new_arg, struct vhc_err *e);
+/* Takes the last token that is exactly arg out, with the blank (space, tab)
+ * after it on its line, else the one before it: the bytes taken (*ret_cut)
+ * and their offset in the text (*ret_at). -ENOENT if arg is not there. */
+int vhc_kline_take_out(struct vhc_kline *k, const char *arg, size_t *ret_at, char **ret_cut, struct vhc_err *e);
+/* Puts cut back at offset at, when that inserts exactly the token arg among
+ * those that count and changes no other; else appends arg. */
+int vhc_kline_put_back(struct vhc_kline *k, const char *arg, size_t at, const char *cut, struct vhc_err *e);

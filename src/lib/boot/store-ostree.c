@@ -77,6 +77,23 @@ static int ostree_replace(void *obj, const char *var, const char *old_arg, const
         return r < 0 ? r : op(o, strprintf("--append-if-missing=%s", new_arg));
 }
 
+static int ostree_take_out(void *obj, const char *var, const char *arg, size_t *ret_at, char **ret_cut,
+                           struct vhc_err *e) {
+        struct ostree_obj *o = obj;
+        int r = vhc_kline_take_out(o->k, arg, ret_at, ret_cut, e);
+
+        return r < 0 ? r : op(o, strprintf("--delete-if-present=%s", arg));
+}
+
+/* rpm-ostree can only append: the token comes back last. */
+static int ostree_put_back(void *obj, const char *var, const char *arg, size_t at, const char *cut,
+                           struct vhc_err *e) {
+        struct ostree_obj *o = obj;
+        int r = vhc_kline_append(o->k, arg, NULL, e);
+
+        return r < 0 ? r : op(o, strprintf("--append=%s", arg));
+}
+
 static const char *ostree_text(const void *obj, size_t *ret_len) {
         return vhc_kline_text(((const struct ostree_obj *)obj)->k, ret_len);
 }
@@ -206,6 +223,8 @@ static int ostree_open(const struct vhc_boot *b, const char *abs, const char *te
                                 .append = ostree_append,
                                 .remove = ostree_remove,
                                 .replace = ostree_replace,
+                                .take_out = ostree_take_out,
+                                .put_back = ostree_put_back,
                         },
         };
         if (!ret->label) {

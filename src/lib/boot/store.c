@@ -45,6 +45,16 @@ static int kline_replace(void *obj, const char *var, const char *old_arg, const 
         return vhc_kline_replace(obj, old_arg, new_arg, e);
 }
 
+static int kline_take_out(void *obj, const char *var, const char *arg, size_t *ret_at, char **ret_cut,
+                          struct vhc_err *e) {
+        return vhc_kline_take_out(obj, arg, ret_at, ret_cut, e);
+}
+
+static int kline_put_back(void *obj, const char *var, const char *arg, size_t at, const char *cut,
+                          struct vhc_err *e) {
+        return vhc_kline_put_back(obj, arg, at, cut, e);
+}
+
 static const char *kline_text(const void *obj, size_t *ret_len) {
         return vhc_kline_text(obj, ret_len);
 }
@@ -70,6 +80,8 @@ void vhc_store_kline_target(struct vhc_store_file *f, const struct vhc_store *s,
                 .append = kline_append,
                 .remove = kline_remove,
                 .replace = kline_replace,
+                .take_out = kline_take_out,
+                .put_back = kline_put_back,
                 .readonly = f->readonly,
         };
 }

@@ -290,6 +290,12 @@ static int records_for(const struct vhc_state *before, const struct item *it, st
                                                     .arg = k->arg,
                                                     .replaced = k->replaced,
                                                     .edit = { .space = true },
+                                                    /* Where it was cut is another file's
+                                                     * offset: put_back finds no place there
+                                                     * and appends. */
+                                                    .removed = k->removed,
+                                                    .cut_at = k->cut_at,
+                                                    .cut = k->cut,
                                             });
         }
         return r;
@@ -300,7 +306,7 @@ static int warn(char ***warnings, char *s) {
 }
 
 /* Plans one file. */
-static int plan_item(const struct vhc_boot *b, const struct item *it, char *const *wanted,
+static int plan_item(const struct vhc_boot *b, const struct item *it, char *const *wanted, char *const *off,
                      const struct vhc_state *before, struct vhc_state *after, const char *base,
                      struct vhc_changes *ch, struct vhc_boot_edits *edits, char ***warnings, struct vhc_err *e) {
         _cleanup_free_ char *path = vhc_root_join(b->root, it->abs), *text = NULL;
@@ -341,7 +347,7 @@ static int plan_item(const struct vhc_boot *b, const struct item *it, char *cons
                 return r;
         if (r == 0)
                 old = &inherited;
-        r = apply ? vhc_kargs_apply(&f.target, wanted, old, after, e) : vhc_kargs_revert(&f.target, old, e);
+        r = apply ? vhc_kargs_apply(&f.target, wanted, off, old, after, e) : vhc_kargs_revert(&f.target, old, e);
         if (r < 0) {
                 if (e && e->msg[0] && !e->file[0])
                         snprintf(e->file, sizeof(e->file), "%s", path);
@@ -404,7 +410,7 @@ static bool older(const struct timespec *a, const struct timespec *b) {
         return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-int vhc_boot_plan(const struct vhc_boot *b, char *const *wanted, const struct vhc_state *before,
+int vhc_boot_plan(const struct vhc_boot *b, char *const *wanted, char *const *off, const struct vhc_state *before,
                   struct vhc_state *after, struct vhc_changes *ch, struct vhc_boot_edits *ret, char ***warnings,
                   struct vhc_err *e) {
         struct vhc_boot_edits edits = {};
@@ -419,7 +425,7 @@ int vhc_boot_plan(const struct vhc_boot *b, char *const *wanted, const struct vh
         if (wanted && b->kernel_cmdline && !b->kernel_cmdline_exists)
                 r = cmdline_base(b, items, n, &base, e);
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                r = plan_item(b, &items[i], wanted, before, after, base, ch, &edits, warnings, e);
+                r = plan_item(b, &items[i], wanted, off, before, after, base, ch, &edits, warnings, e);
                 if (r >= 0 && wanted && !items[i].revert_only && items[i].store == &vhc_store_bls_entry)
                         r = vhc_state_add_entry(after, items[i].abs);
                 if (r >= 0 && items[i].store == &vhc_store_grub_defaults && !grub)

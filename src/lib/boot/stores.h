@@ -32,12 +32,13 @@ struct vhc_boot_edits {
         bool ostree_kargs;   /* rpm-ostree kargs (a command to run) */
 };
 
-/* wanted: the arguments apply puts everywhere; NULL to revert. Records of
+/* wanted: the arguments apply puts everywhere; NULL to revert. off: the
+ * patterns of the user's arguments apply takes out (vhc_kargs_off()). Records of
  * what the stores hold of ours after the changes go to after (apply: with
  * the list of boot entries there are now). Warnings (one line each) go to
  * *warnings. Errors name the file (and line) and leave ch as it was
  * extended so far: the caller drops the whole transaction. */
-int vhc_boot_plan(const struct vhc_boot *b, char *const *wanted, const struct vhc_state *before,
+int vhc_boot_plan(const struct vhc_boot *b, char *const *wanted, char *const *off, const struct vhc_state *before,
                   struct vhc_state *after, struct vhc_changes *ch, struct vhc_boot_edits *ret, char ***warnings,
                   struct vhc_err *e);
 
