@@ -18,6 +18,10 @@ static void print_changes(struct vhc_ctx *ctx, const struct vhc_txn *t, bool rev
                 if (c->argv) /* rpm-ostree's: a label, not a path */
                         printf("%s%-8s%s %s  (%s)\n", vhc_color(ctx, ANSI_BOLD), "changed",
                                vhc_color(ctx, ANSI_RESET), c->abs, c->what);
+                else if (c->save) /* an edited file of ours: out of the way, the user's bytes kept */
+                        printf("%s%-8s%s %s%s  (%s; kept as %s%s)\n", vhc_color(ctx, ANSI_BOLD), verb,
+                               vhc_color(ctx, ANSI_RESET), vhc_root_dir(ctx->root), c->abs, c->what, c->path,
+                               c->save);
                 else
                         printf("%s%-8s%s %s%s  (%s)\n", vhc_color(ctx, ANSI_BOLD), verb,
                                vhc_color(ctx, ANSI_RESET), vhc_root_dir(ctx->root), c->abs, c->what);
@@ -56,9 +60,11 @@ static void print_effect(const struct vhc_txn *t) {
         }
 }
 
-static void print_warnings(const struct vhc_txn *t) {
-        for (size_t i = 0; t->warnings && t->warnings[i]; i++)
-                fprintf(stderr, "virt-host-config: warning: %s\n", t->warnings[i]);
+/* The warnings from *printed on: those of the plan, then those that
+ * removing the directories (after the boot files are rebuilt) added. */
+static void print_warnings(const struct vhc_txn *t, size_t *printed) {
+        for (; *printed < strv_length(t->warnings); (*printed)++)
+                fprintf(stderr, "virt-host-config: warning: %s\n", t->warnings[*printed]);
 }
 
 /* Rebuilds the boot files the changes (and an earlier run) left owed, or
@@ -101,6 +107,7 @@ static int regenerate(struct vhc_ctx *ctx, struct vhc_txn *t) {
 static int run(struct vhc_ctx *ctx, bool reverting) {
         _cleanup_(vhc_config_done) struct vhc_config c = {};
         struct vhc_txn t;
+        size_t printed = 0;
         int r;
 
         vhc_txn_init(&t, ctx->root);
@@ -118,13 +125,14 @@ static int run(struct vhc_ctx *ctx, bool reverting) {
                         printf("virt-host-config: %s\n", t.hands_off);
                 goto out;
         }
-        print_warnings(&t);
+        print_warnings(&t, &printed);
         if (ctx->dry_run) {
                 r = vhc_txn_diff(&t, stdout);
                 goto out;
         }
         print_changes(ctx, &t, reverting);
         r = regenerate(ctx, &t);
+        print_warnings(&t, &printed);
 out:
         vhc_txn_done(&t);
         return r;

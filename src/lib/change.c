@@ -11,6 +11,7 @@ void vhc_changes_done(struct vhc_changes *c) {
                 free(c->v[i].path);
                 free(c->v[i].old);
                 free(c->v[i].new);
+                free(c->v[i].save);
                 strv_free(c->v[i].argv);
         }
         free(c->v);

@@ -30,6 +30,10 @@ struct vhc_file_change {
          * order of two files' times means something to a tool that reads
          * them: see boot/stores.c). Shown nowhere, written by commit. */
         bool touch;
+        /* Not NULL (with new NULL): a file of ours that someone edited; it is
+         * removed by moving it to its path with this suffix (".rpmsave"),
+         * out of what reads the directory, instead of deleted. */
+        char *save;
         /* Not a file: what a tool keeps (rpm-ostree's kernel arguments and
          * initramfs-etc files). abs and path are a label ("rpm-ostree kargs"),
          * old and new that text before and after, for the diff; commit runs

@@ -764,9 +764,42 @@ static int plan_initramfs_etc(struct vhc_txn *t, struct vhc_err *e) {
                                        VHC_EFFECT_REBOOT);
 }
 
-/* Removes a file we wrote, unless someone edited it since. */
+/* The suffix that keeps an edited file of ours out of what reads its
+ * directory: ".rpmsave", as rpm keeps a modified %config file on erase.
+ * Unlike rpm, never over what is there already (an earlier .rpmsave is the
+ * user's edit too): ".rpmsave.1", ".2" and on, unless one of them holds
+ * these very bytes (the same edit, saved before). */
+static int save_suffix(const char *path, const char *text, size_t len, char **ret) {
+        for (unsigned n = 0; n < 100; n++) {
+                _cleanup_free_ char *suffix = n ? strprintf(".rpmsave.%u", n) : strdup(".rpmsave"), *p = NULL,
+                                    *there = NULL;
+                size_t l;
+                int r;
+
+                if (!suffix || !(p = strprintf("%s%s", path, suffix)))
+                        return -ENOMEM;
+                r = vhc_read_file_nofollow(p, VHC_MANAGED_FILE_MAX, &there, &l);
+                if (r == -ENOMEM)
+                        return r;
+                if (r == -ENOENT || (r == 0 && l == len && memcmp(there, text, len) == 0)) {
+                        *ret = TAKE_PTR(suffix);
+                        return 0;
+                }
+        }
+        return -EEXIST;
+}
+
+/* Removes a file we wrote. One that someone edited since is theirs, but it
+ * still holds our lines (a vfio-pci binding, a soft dependency, a hook):
+ * left active, it would keep binding a device after the package is gone,
+ * and rpm deletes a %ghost file on erase whatever it holds. So it moves to
+ * PATH.rpmsave (save_suffix), which no reader of the directory takes
+ * (udev: *.rules; modprobe.d, modules-load.d, tmpfiles.d, limits.d,
+ * dracut.conf.d: *.conf), without its execute bits (libvirt runs every
+ * executable file of hooks/qemu.d, whatever its name), and rpm, which does
+ * not own that name, leaves it alone. */
 static int plan_removal(struct vhc_txn *t, const struct vhc_file_record *rec, struct vhc_err *e) {
-        _cleanup_free_ char *path = vhc_root_join_nofollow(t->root, rec->path), *old = NULL;
+        _cleanup_free_ char *path = vhc_root_join_nofollow(t->root, rec->path), *old = NULL, *suffix = NULL;
         const struct generated_file *g = generated_file_by_abs(rec->path);
         struct vhc_err le = {};
         char sha[65];
@@ -786,9 +819,27 @@ static int plan_removal(struct vhc_txn *t, const struct vhc_file_record *rec, st
         if (r < 0 || !old)
                 return r;
         file_sha(old, len, sha);
-        if (!streq(sha, rec->sha256))
-                return warn(t, "%s was edited since virt-host-config wrote it: left in place", path);
-        return vhc_changes_add(&t->ch, rec->path, path, old, len, NULL, 0, 0644, g->what, g->effect);
+        if (!streq(sha, rec->sha256)) {
+                r = save_suffix(path, old, len, &suffix);
+                if (r == -EEXIST)
+                        return vhc_err_set(e, r, path, 0,
+                                           "was edited since virt-host-config wrote it, and %s.rpmsave up to "
+                                           ".rpmsave.99 exist: move those away and run again",
+                                           path);
+                if (r < 0)
+                        return r;
+                r = warn(t,
+                         "%s was edited since virt-host-config wrote it: kept as %s%s, so nothing of it stays "
+                         "active",
+                         path, path, suffix);
+                if (r < 0)
+                        return r;
+        }
+        r = vhc_changes_add(&t->ch, rec->path, path, old, len, NULL, 0, 0644, g->what, g->effect);
+        if (r < 0)
+                return r;
+        t->ch.v[t->ch.n - 1].save = TAKE_PTR(suffix);
+        return 0;
 }
 
 /* The boot files the changes need rebuilt, and what an earlier run left owed. */
@@ -904,6 +955,20 @@ static int write_state(struct vhc_txn *t, const struct vhc_state *s, struct vhc_
         return 0;
 }
 
+/* A directory we made stays while it holds what is not ours: says so when
+ * that is a file this run kept as .rpmsave in it (the user's other files
+ * there are theirs to keep, silently). */
+static int warn_kept_dir(struct vhc_txn *t, const char *abs, const char *path) {
+        for (size_t i = 0; i < t->ch.n; i++) {
+                const struct vhc_file_change *c = &t->ch.v[i];
+                const char *slash = c->save ? strrchr(c->abs, '/') : NULL;
+
+                if (slash && (size_t)(slash - c->abs) == strlen(abs) && strneq(c->abs, abs, strlen(abs)))
+                        return warn(t, "%s stays: it holds %s%s", path, c->path, c->save);
+        }
+        return 0;
+}
+
 /* Removes the directories a state record says we made, deepest first, if empty. */
 static int remove_dirs(struct vhc_txn *t, char *const *dirs, struct vhc_err *e) {
         for (size_t i = strv_length(dirs); i-- > 0;) {
@@ -913,6 +978,8 @@ static int remove_dirs(struct vhc_txn *t, char *const *dirs, struct vhc_err *e) 
                 if (!p)
                         return -ENOMEM;
                 r = vhc_rmdir(p);
+                if (r == -ENOTEMPTY && warn_kept_dir(t, dirs[i], p) < 0)
+                        return -ENOMEM;
                 /* A link or a file there now is not the directory we made. */
                 if (r == -ENOTEMPTY || r == -EEXIST || r == -ENOTDIR)
                         continue;
@@ -1057,6 +1124,26 @@ static int commit_change(struct vhc_txn *t, const struct vhc_file_change *c, str
                 return 0;
         }
 
+        if (!c->new && c->save) {
+                _cleanup_free_ char *to = strprintf("%s%s", c->path, c->save),
+                                    *detail = strprintf("%s; edited since virt-host-config wrote it: kept as %s%s",
+                                                        c->what, c->path, c->save);
+
+                if (!to || !detail)
+                        return -ENOMEM;
+                r = vhc_save_file(c->path, to, c->old, c->old_len);
+                if (r == -EEXIST)
+                        return vhc_err_set(e, r, to, 0,
+                                           "appeared while virt-host-config ran: move it away and run "
+                                           "'virt-host-config %s' again",
+                                           t->reverting ? "revert" : "apply");
+                if (r == -ENOENT) /* gone meanwhile: nothing to keep */
+                        return 0;
+                if (r < 0)
+                        return vhc_err_set(e, r, c->path, 0, "cannot move it to %s: %s", to, strerror(-r));
+                vhc_log_change(VHC_LOG_REMOVED, c->path, detail);
+                return 0;
+        }
         if (!c->new) {
                 r = vhc_remove_file(c->path);
                 if (r < 0 && r != -ENOENT)

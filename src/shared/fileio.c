@@ -264,6 +264,67 @@ int vhc_remove_file(const char *path) {
         return fsync_dir(dir);
 }
 
+/* Whether to holds exactly content: -ENOENT if nothing is there, 1 if it is
+ * that, 0 if anything else (a link, another file, a directory). */
+static int holds_exactly(const char *to, const void *content, size_t len) {
+        _cleanup_free_ char *there = NULL;
+        struct stat st;
+        size_t n;
+        int r;
+
+        if (lstat(to, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode) || (size_t)st.st_size != len)
+                return 0;
+        r = vhc_read_file_nofollow(to, len, &there, &n);
+        if (r == -ENOMEM)
+                return r;
+        return r == 0 && n == len && memcmp(there, content, len) == 0;
+}
+
+int vhc_save_file(const char *path, const char *to, const void *content, size_t len) {
+        _cleanup_free_ char *dir = NULL, *base = NULL;
+        _cleanup_close_ int fd = -1;
+        const mode_t active = S_ISUID | S_ISGID | S_IXUSR | S_IXGRP | S_IXOTH;
+        struct stat st;
+        int r;
+
+        r = holds_exactly(to, content, len);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r == 0)
+                return -EEXIST;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((st.st_mode & active) && fchmod(fd, st.st_mode & 07777 & ~active) < 0)
+                return negative_errno();
+        if (r == 1) {
+                r = vhc_remove_file(path);
+                return r == -ENOENT ? 0 : r;
+        }
+        r = fault(VHC_FAULT_RENAME, path);
+        if (r < 0)
+                return r;
+        if (renameat2(AT_FDCWD, path, AT_FDCWD, to, RENAME_NOREPLACE) < 0) {
+                if (errno != EINVAL && errno != ENOSYS)
+                        return negative_errno();
+                /* A file system without RENAME_NOREPLACE: link() does not
+                 * replace either; a crash in between leaves two names of one
+                 * inactive file, and the next run removes the first. */
+                if (link(path, to) < 0 || unlink(path) < 0)
+                        return negative_errno();
+        }
+        r = vhc_split_path(path, &dir, &base);
+        if (r < 0)
+                return r;
+        return fsync_dir(dir);
+}
+
 int vhc_mkdir(const char *path, mode_t mode) {
         return vhc_mkdir_label(path, mode, NULL);
 }

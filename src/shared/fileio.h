@@ -40,6 +40,18 @@ int vhc_memstream_finish(FILE *f, char **buf, char **ret);
 /* Removes a file and fsyncs its directory. 0 if removed, -ENOENT if absent. */
 int vhc_remove_file(const char *path);
 
+/* Moves the regular file path to the name to in the same directory (an
+ * edited file of ours kept as PATH.rpmsave), never over anything there: a
+ * file at to that holds these very bytes (content, len) already is taken as
+ * the copy and path is only removed; anything else there is -EEXIST, with
+ * nothing changed (if it appeared during the call: but path's mode). Before
+ * the move the file loses its execute and set-id bits, so that no directory
+ * that runs what is executable in it (libvirt's hooks/qemu.d,
+ * initramfs-tools' hooks) runs the copy, not even after a crash between the
+ * two steps. Then the directory is fsynced. path itself a symlink is -ELOOP;
+ * absent, -ENOENT. */
+int vhc_save_file(const char *path, const char *to, const void *content, size_t len);
+
 /* Creates a directory (one level) with mode; 1 if created, 0 if it existed. */
 int vhc_mkdir(const char *path, mode_t mode);
 /* The same, and with SELinux on, the directory gets the label the policy
