@@ -62,6 +62,10 @@ static int write_record(struct vhc_ctx *ctx, const char *run, const char *error,
                 r = -ENOMEM;
                 goto out;
         }
+        /* One line, as the record's reader wants it (a path may hold a tab). */
+        for (char *c = l.error; c && *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        *c = '?';
         r = vhc_lastrun_save(ctx->root, &l, e);
 out:
         vhc_txn_done(&t);
