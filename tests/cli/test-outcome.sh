@@ -86,6 +86,10 @@ snapshot "$r" > "$WORK/s3"
 VHC_NOW=1796414400 "$VHC" --root "$r" apply > /dev/null 2>&1 || fail "the second apply"
 snapshot "$r" > "$WORK/s4"
 expect_same "a second apply with the same outcome changes no byte (the record keeps its time)" "$WORK/s3" "$WORK/s4"
+VHC_NOW=1796418000 "$VHC" --root "$r" apply --defer > /dev/null 2>&1 || fail "apply --defer"
+VHC_NOW=1796418001 "$VHC" --root "$r" apply > /dev/null 2>&1 || fail "apply after --defer"
+snapshot "$r" > "$WORK/s4"
+expect_same "rpm's reinstall (apply --defer, then apply) changes no byte either" "$WORK/s3" "$WORK/s4"
 
 # --- revert: the record goes with the state --------------------------------
 "$VHC" --root "$r" revert > /dev/null 2>&1 || fail "revert"
