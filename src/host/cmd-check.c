@@ -30,7 +30,8 @@ struct inputs {
         struct vhc_pci_list *pci;
         struct vhc_plan *plan;
         struct vhc_kmod *kmod;
-        char *cpu_error, *pci_error, *plan_error, *kmod_error;
+        struct vhc_lastrun last_run;
+        char *cpu_error, *pci_error, *plan_error, *kmod_error, *last_run_error;
 };
 
 static void inputs_done(struct inputs *x) {
@@ -41,6 +42,8 @@ static void inputs_done(struct inputs *x) {
         free(x->pci_error);
         free(x->plan_error);
         free(x->kmod_error);
+        vhc_lastrun_done(&x->last_run);
+        free(x->last_run_error);
 }
 
 static int gather(struct vhc_ctx *ctx, const struct vhc_config *c, struct inputs *x) {
@@ -86,6 +89,15 @@ static int gather(struct vhc_ctx *ctx, const struct vhc_config *c, struct inputs
         x->in.kmod_error = x->kmod_error;
         x->in.cpu_error = x->cpu_error;
         x->in.applied = is_applied(ctx->root, &x->in.pending);
+
+        e = (struct vhc_err){};
+        r = vhc_lastrun_load(ctx->root, &x->last_run, &e);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && r != -ENOENT && !(x->last_run_error = vhc_err_line(&e, r)))
+                return -ENOMEM;
+        x->in.last_run = r == 0 ? &x->last_run : NULL;
+        x->in.last_run_error = x->last_run_error;
         return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "rpmq.h"
 #include "fileio.h"
 #include "host.h"
+#include "lastrun.h"
 #include "pcidev.h"
 #include "plan.h"
 #include "state.h"
@@ -273,6 +274,17 @@ out:
         return 0;
 }
 
+static json_object *json_last_run(const struct vhc_lastrun *l) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "command", json_object_new_string(l->command));
+        json_object_object_add(o, "time", json_object_new_string(l->time));
+        json_object_object_add(o, "result", json_object_new_string(l->failed ? "failed" : "ok"));
+        json_object_object_add(o, "error", l->error ? json_object_new_string(l->error) : NULL);
+        json_object_object_add(o, "next_step", l->next_step ? json_object_new_string(l->next_step) : NULL);
+        return o;
+}
+
 int cmd_status(struct vhc_ctx *ctx) {
         _cleanup_free_ char *path = vhc_root_path(ctx->root, VHC_PATH_STATE_FILE);
         _cleanup_strv_free_ char **pending = NULL, **args = NULL, **taken_out = NULL;
@@ -282,6 +294,9 @@ int cmd_status(struct vhc_ctx *ctx) {
         bool applied, devs_pending = false, before_reboot;
         struct vhc_system sys;
         const char *next_step = NULL;
+        _cleanup_(vhc_lastrun_done) struct vhc_lastrun last = {};
+        _cleanup_free_ char *last_error = NULL, *last_when = NULL;
+        bool have_last;
         struct vhc_state s;
         int r;
 
@@ -290,6 +305,18 @@ int cmd_status(struct vhc_ctx *ctx) {
         r = vhc_system_detect(ctx->root, &sys);
         if (r < 0)
                 return r;
+        {
+                struct vhc_err e = {};
+
+                r = vhc_lastrun_load(ctx->root, &last, &e);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 && r != -ENOENT && !(last_error = vhc_err_line(&e, r)))
+                        return -ENOMEM;
+                have_last = r == 0;
+                if (have_last && !(last_when = vhc_lastrun_time_human(last.time)))
+                        return -ENOMEM;
+        }
         vhc_state_init(&s);
         r = vhc_state_load(&s, path, &ctx->err);
         if (r < 0 && r != -ENOENT)
@@ -320,6 +347,9 @@ int cmd_status(struct vhc_ctx *ctx) {
          * its sandbox): after the reboot into the new deployment it is owed. */
         if (!applied && sys.kind == VHC_SYSTEM_OSTREE)
                 next_step = "sudo virt-host-config apply, then reboot into the new deployment";
+        /* A failed apply or revert says what to run until a later run succeeds. */
+        if (have_last && last.failed)
+                next_step = last.next_step;
 
         if (ctx->json) {
                 json_object *o = json_object_new_object(), *a = json_object_new_array(),
@@ -335,6 +365,9 @@ int cmd_status(struct vhc_ctx *ctx) {
                 json_object_object_add(o, "initramfs_etc", json_strv(s.initramfs_etc));
                 json_object_object_add(o, "next_step", next_step ? json_object_new_string(next_step) : NULL);
                 json_object_object_add(o, "applied", json_object_new_boolean(applied));
+                json_object_object_add(o, "last_run", have_last ? json_last_run(&last) : NULL);
+                if (last_error)
+                        json_object_object_add(o, "last_run_error", json_object_new_string(last_error));
                 json_object_object_add(o, "reboot_pending",
                                        json_object_new_boolean(pending[0] != NULL || devs_pending));
                 for (size_t i = 0; args[i]; i++)
@@ -370,6 +403,21 @@ int cmd_status(struct vhc_ctx *ctx) {
         printf("%-15s %s\n", "args set in:", vhc_system_kargs_where(&sys));
         printf("%-15s %s%s%s\n", "applied:", vhc_color(ctx, applied ? ANSI_GREEN : ANSI_DIM),
                applied ? "yes" : "no", vhc_color(ctx, ANSI_RESET));
+        if (last_error)
+                printf("%-15s unreadable: %s\n", "last run:", last_error);
+        else if (have_last && last.failed) {
+                _cleanup_free_ char *line =
+                        strprintf("%s %sfailed%s at %s: %s", last.command, vhc_color(ctx, ANSI_RED),
+                                  vhc_color(ctx, ANSI_RESET), last_when, last.error);
+
+                if (!line) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                printf("%-15s ", "last run:");
+                vhc_print_wrapped(line, 16, vhc_terminal_columns());
+        } else if (have_last)
+                printf("%-15s %s ok at %s\n", "last run:", last.command, last_when);
         if (next_step)
                 printf("%-15s %s\n", "to do:", next_step);
         for (size_t i = 0; s.initramfs_etc && s.initramfs_etc[i]; i++)

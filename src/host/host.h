@@ -17,11 +17,19 @@ struct vhc_ctx {
         bool defer; /* apply: mark the regeneration for the next apply instead of running it */
         bool first_boot; /* apply: also hand the isolated devices to vfio-pci now (the first-boot unit) */
         bool color; /* stdout is a tty and NO_COLOR is unset */
+        bool reverting; /* the command is revert */
         struct vhc_err err;
 };
 
 /* Loads the config (--config or <root>/etc/...). */
 int vhc_ctx_load_config(struct vhc_ctx *ctx, struct vhc_config *c);
+
+/* Records the outcome of apply or revert (not --dry-run): error NULL on
+ * success, else its one line. Logged to the journal (err when failed) and
+ * written to last-run.json (lastrun.h); never fails: a record that cannot be
+ * written is a warning after a success, and nothing more after a failure
+ * (its error stays the one line on stderr). */
+void vhc_outcome_record(struct vhc_ctx *ctx, const char *error);
 
 /* Colour escapes, empty when ctx->color is off. */
 const char *vhc_color(const struct vhc_ctx *ctx, const char *ansi);

@@ -35,10 +35,14 @@ static void help(void) {
                "  --config FILE  read FILE instead of <root>/etc/virt-host-config/virt-host-config.conf\n"
                "  --json         machine-readable output\n"
                "  --dry-run      print a unified diff of what would change; write nothing\n"
-               "  --defer        apply: record the boot-file rebuild as pending for the next apply (rpm %%post)\n"
-               "  --first-boot   apply, then bind the isolated devices to vfio-pci now (the first-boot unit)\n"
+               "  --defer        apply: record the boot-file rebuild as pending for the next apply (rpm "
+               "%%post)\n"
+               "  --first-boot   apply, then bind the isolated devices to vfio-pci now (the first-boot "
+               "unit)\n"
                "  -h, --help     show this help\n"
                "  --version      show the version\n\n"
+               "Each apply and revert records its outcome: 'status' and 'check' show the last one (a\n"
+               "failure is a FAIL until a run succeeds), 'journalctl -p err' has the failures.\n\n"
                "Exit: 0 ok, 1 error, 2 usage error. See virt-host-config(8).\n");
 }
 
@@ -111,6 +115,7 @@ int main(int argc, char **argv) {
         struct vhc_ctx ctx = {};
         const char *root_dir = NULL;
         const struct verb *verb = NULL;
+        bool records;
         int c, r;
 
         opterr = 0;
@@ -182,6 +187,11 @@ int main(int argc, char **argv) {
         ctx.root = root;
         ctx.color = color_wanted();
 
+        /* apply and revert record their outcome (after the usage and root
+         * checks above, which write nothing): GNOME Software shows no
+         * scriptlet output, status and check show this. */
+        records = verb->fn == cmd_apply || verb->fn == cmd_revert;
+        ctx.reverting = verb->fn == cmd_revert;
         r = verb->fn(&ctx);
         if (r < 0) {
                 char line[sizeof(ctx.err.file) + sizeof(ctx.err.msg) + 32];
@@ -190,7 +200,11 @@ int main(int argc, char **argv) {
                         snprintf(ctx.err.msg, sizeof(ctx.err.msg), "%s", strerror(-r));
                 vhc_err_format(&ctx.err, line, sizeof(line));
                 fprintf(stderr, "%s: %s\n", PROG, line);
+                if (records)
+                        vhc_outcome_record(&ctx, line);
                 return 1;
         }
+        if (records)
+                vhc_outcome_record(&ctx, r == 0 ? NULL : "failed");
         return r;
 }

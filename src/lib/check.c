@@ -1978,11 +1978,36 @@ static int check_kvmfr_acl(struct checker *c, const char *id) {
                           conf, line));
 }
 
+/* A failed apply or revert (a %post in GNOME Software shows nothing) is a
+ * failure of the host until a later run succeeds. No record: no result. */
+static int check_last_run(struct checker *c, const char *id) {
+        const struct vhc_lastrun *l = c->in->last_run;
+        const char *t = "last apply or revert";
+        _cleanup_free_ char *when = NULL;
+
+        if (c->in->last_run_error)
+                return add(c, id, VHC_CHECK_WARN, t, NULL,
+                           strprintf("unreadable: %s", c->in->last_run_error),
+                           str("remove it; the next apply or revert writes a new one"));
+        if (!l)
+                return 0;
+        when = vhc_lastrun_time_human(l->time);
+        if (!when)
+                return -ENOMEM;
+        if (!l->failed)
+                return add(c, id, VHC_CHECK_PASS, t, NULL, strprintf("%s succeeded at %s", l->command, when),
+                           NULL);
+        return add(c, id, VHC_CHECK_FAIL, t, NULL,
+                   strprintf("%s failed at %s: %s", l->command, when, l->error),
+                   strprintf("fix what the error names, then run '%s'", l->next_step));
+}
+
 /* clang-format off */
 static const struct {
         const char *id;
         int (*fn)(struct checker *c, const char *id);
 } checks[] = {
+        {"last-run", check_last_run},
         {"system", check_system},
         {"cpu-virtualization", check_cpu},
         {"iommu-firmware", check_iommu_firmware},

@@ -5,6 +5,7 @@
 #include "cpuinfo.h"
 #include "err.h"
 #include "kmodule.h"
+#include "lastrun.h"
 #include "macro.h"
 #include "pcidev.h"
 #include "plan.h"
@@ -52,6 +53,8 @@ struct vhc_check_input {
         const char *plan_error;
         struct vhc_kmod *kmod;
         const char *kmod_error;
+        const struct vhc_lastrun *last_run; /* the last apply's or revert's outcome; NULL: none */
+        const char *last_run_error;          /* why it could not be read; NULL */
         bool applied;     /* a state record exists: apply ran */
         unsigned pending; /* VHC_REGEN_* the state record says are still owed */
 };

@@ -998,12 +998,14 @@ static bool on_state_path(const char *d) {
 }
 
 /* Whether the directory at path holds nothing but the entry only (NULL: the
- * state record) and the temporary files of its writes. */
+ * state record and the last-run record, which goes with it after a revert)
+ * and the temporary files of their writes. */
 static bool holds_only(const char *path, const char *only) {
-        const char *state = strrchr(vhc_path_abs(VHC_PATH_STATE_FILE), '/') + 1;
-        _cleanup_free_ char *tmp_prefix = strprintf(".#%s.", state);
+        const char *state = strrchr(vhc_path_abs(VHC_PATH_STATE_FILE), '/') + 1,
+                   *last = strrchr(vhc_path_abs(VHC_PATH_LAST_RUN), '/') + 1;
+        _cleanup_free_ char *tmp_prefix = strprintf(".#%s.", state), *last_prefix = strprintf(".#%s.", last);
         struct dirent *de;
-        bool ok = tmp_prefix != NULL;
+        bool ok = tmp_prefix && last_prefix;
         DIR *d = opendir(path);
 
         if (!d)
@@ -1011,7 +1013,8 @@ static bool holds_only(const char *path, const char *only) {
         while (ok && (de = readdir(d)))
                 ok = streq(de->d_name, ".") || streq(de->d_name, "..") ||
                      (only ? streq(de->d_name, only)
-                           : streq(de->d_name, state) || startswith(de->d_name, tmp_prefix));
+                           : streq(de->d_name, state) || startswith(de->d_name, tmp_prefix) ||
+                                      streq(de->d_name, last) || startswith(de->d_name, last_prefix));
         closedir(d);
         return ok;
 }
@@ -1288,7 +1291,8 @@ static int remove_temps_of(struct vhc_txn *t, const char *abs, struct vhc_err *e
  * next to every file a run writes, and the temporary directories next to the
  * state directory and its parents. */
 static int remove_debris(struct vhc_txn *t, struct vhc_err *e) {
-        static const enum vhc_path fixed[] = { VHC_PATH_STATE_FILE, VHC_PATH_GRUB_DEFAULT, VHC_PATH_KERNEL_CMDLINE };
+        static const enum vhc_path fixed[] = {VHC_PATH_STATE_FILE, VHC_PATH_LAST_RUN, VHC_PATH_GRUB_DEFAULT,
+                                              VHC_PATH_KERNEL_CMDLINE};
         _cleanup_free_ char *sd = strdup(vhc_path_abs(VHC_PATH_STATE_DIR));
         int r = 0;
 

@@ -15,7 +15,7 @@ static const enum vhc_path generated[] = {
 };
 
 /* The places a directory we made can lead to (besides the generated files). */
-static const enum vhc_path dir_targets[] = {VHC_PATH_STATE_FILE, VHC_PATH_KERNEL_CMDLINE};
+static const enum vhc_path dir_targets[] = {VHC_PATH_STATE_FILE, VHC_PATH_LAST_RUN, VHC_PATH_KERNEL_CMDLINE};
 
 bool vhc_managed_path_clean(const char *abs) {
         const char *c = abs;

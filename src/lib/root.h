@@ -11,6 +11,7 @@ enum vhc_path {
         VHC_PATH_CONFIG,            /* /etc/virt-host-config/virt-host-config.conf */
         VHC_PATH_STATE_DIR,         /* /var/lib/virt-host-config */
         VHC_PATH_STATE_FILE,        /* /var/lib/virt-host-config/state.json */
+        VHC_PATH_LAST_RUN,          /* /var/lib/virt-host-config/last-run.json (the last apply's or revert's outcome) */
         VHC_PATH_PROC_CPUINFO,      /* /proc/cpuinfo */
         VHC_PATH_PROC_CMDLINE,      /* /proc/cmdline */
         VHC_PATH_PROC_MEMINFO,      /* /proc/meminfo */

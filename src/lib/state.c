@@ -340,7 +340,7 @@ static bool is_sha256_hex(const char *h) {
 
 /* Strict JSON, the whole text: json-c's lax mode takes "{...,}" and
  * ignores what follows the first value. */
-static json_object *parse_strict(const char *text) {
+json_object *vhc_json_parse_strict(const char *text) {
         struct json_tokener *tok = json_tokener_new();
         json_object *o;
         size_t n = strlen(text);
@@ -363,7 +363,7 @@ int vhc_state_parse(struct vhc_state *s, const char *text, const char *name, str
         json_object *root, *a, *v;
         int r = 0, version;
 
-        root = parse_strict(text);
+        root = vhc_json_parse_strict(text);
         if (!root || !json_object_is_type(root, json_type_object)) {
                 json_object_put(root);
                 return vhc_err_set(e, -EINVAL, name, 0,

@@ -82,6 +82,10 @@ bool vhc_state_clean(const struct vhc_state *s);
  * /etc/default/grub. */
 int vhc_state_load(struct vhc_state *s, const char *path, struct vhc_err *e);
 int vhc_state_parse(struct vhc_state *s, const char *text, const char *name, struct vhc_err *e);
+/* Strict JSON, the whole text (json-c's lax mode takes "{...,}" and ignores
+ * what follows the first value); NULL if it is not. The records' parsers share it. */
+struct json_object;
+struct json_object *vhc_json_parse_strict(const char *text);
 /* JSON text, deterministic, ending in a newline. */
 int vhc_state_format(const struct vhc_state *s, char **ret);
 

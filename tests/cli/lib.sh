@@ -38,3 +38,25 @@ grub_value() { bash -c '. "$1"; printf %s "${!2}"' _ "$1" "$2" 2>/dev/null; }
 expect_same() {
     if diff -u "$2" "$3" > "$WORK/diff" 2>&1; then ok "$1"; else fail "$1"; cat "$WORK/diff" >&2; fi
 }
+
+# What a failed apply or revert writes, and the only thing when it failed
+# before changing anything: its outcome record (last-run.json, issue 15) and
+# the directories it made for it. drop_record BEFORE AFTER prints AFTER
+# without them, to compare with BEFORE (itself without the record: a root
+# used again may hold one of an earlier run).
+LAST_RUN=var/lib/virt-host-config/last-run.json
+drop_record() {
+    awk 'NR == FNR { seen[$0] = 1; next }
+         $1 == "./var/lib/virt-host-config/last-run.json" || $2 == "./var/lib/virt-host-config/last-run.json" { next }
+         !($0 in seen) && ($1 == "./var" || $1 == "./var/lib" || $1 == "./var/lib/virt-host-config") { next }
+         { print }' "$1" "$2"
+}
+
+# Whether the arguments are an apply or revert that records its outcome.
+records_outcome() {
+    local a verb=0
+    for a in "$@"; do
+        case $a in apply|revert) verb=1 ;; --dry-run) return 1 ;; esac
+    done
+    [ $verb = 1 ]
+}

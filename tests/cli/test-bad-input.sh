@@ -5,7 +5,8 @@
 m=intel-nvidia
 
 # expect_error LABEL EXIT PATTERN ROOT CMD...: runs CMD, checks exit, that
-# stderr is one line matching PATTERN, and that the root is unchanged.
+# stderr is one line matching PATTERN, and that the root is unchanged but
+# for the failed outcome record an apply or revert writes (exit 1 only).
 expect_error() {
     local label=$1 want=$2 pat=$3 root=$4; shift 4
     snapshot "$root" > "$WORK/before"
@@ -16,6 +17,12 @@ expect_error() {
     [ "$(wc -l < "$WORK/err")" = 1 ] || { fail "$label: stderr is not one line:"; cat "$WORK/err" >&2; }
     grep -Eq -- "$pat" "$WORK/err" || { fail "$label: stderr does not match '$pat':"; cat "$WORK/err" >&2; }
     [ ! -s "$WORK/out" ] || [ "$want" = 2 ] || { fail "$label: wrote to stdout:"; cat "$WORK/out" >&2; }
+    # (A --root that does not exist has nowhere to record it.)
+    if [ "$want" = 1 ] && records_outcome "$@" && [[ " $* " != *" --root /nonexistent "* ]]; then
+        grep -q '"result": "failed"' "$root/$LAST_RUN" 2>/dev/null || fail "$label: no failed outcome recorded"
+        drop_record "$WORK/before" "$WORK/after" > "$WORK/after.kept"; mv "$WORK/after.kept" "$WORK/after"
+        drop_record "$WORK/before" "$WORK/before" > "$WORK/before.kept"; mv "$WORK/before.kept" "$WORK/before"
+    fi
     if diff -u "$WORK/before" "$WORK/after" > "$WORK/diff"; then ok "$label"; else fail "$label: files changed"; cat "$WORK/diff" >&2; fi
 }
 

@@ -27,7 +27,8 @@ box_unchanged() {
 }
 fresh() { rm -rf "$box/root"; cp -a "$TOP/tests/machines/$m" "$box/root"; mkdir -p "$box/root/var"; r=$box/root; }
 
-# refused LABEL PATTERN CMD...: exit 1, one line on stderr matching, nothing changed anywhere.
+# refused LABEL PATTERN CMD...: exit 1, one line on stderr matching, nothing
+# changed anywhere but the failed outcome record of an apply or revert.
 refused() {
     local label=$1 pat=$2; shift 2
     root_snapshot "$r" > "$WORK/before"
@@ -35,6 +36,13 @@ refused() {
     local rc=$?
     root_snapshot "$r" > "$WORK/after"
     local bad=0
+    # The one file a refused apply or revert writes: its failed outcome record.
+    if records_outcome "$@"; then
+        [ ! -e "$r/$LAST_RUN" ] || grep -q '"result": "failed"' "$r/$LAST_RUN" ||
+            { fail "$label: the outcome record does not say failed"; bad=1; }
+        drop_record "$WORK/before" "$WORK/after" > "$WORK/after.kept"; mv "$WORK/after.kept" "$WORK/after"
+        drop_record "$WORK/before" "$WORK/before" > "$WORK/before.kept"; mv "$WORK/before.kept" "$WORK/before"
+    fi
     [ "$rc" = 1 ] || { fail "$label: exit $rc, wanted 1"; bad=1; }
     [ "$(wc -l < "$WORK/err")" = 1 ] || { fail "$label: stderr is not one line:"; cat "$WORK/err" >&2; bad=1; }
     grep -Eq -- "$pat" "$WORK/err" || { fail "$label: stderr does not match '$pat':"; cat "$WORK/err" >&2; bad=1; }

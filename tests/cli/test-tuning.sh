@@ -186,7 +186,10 @@ expect_bad() {
     snapshot "$r" > "$WORK/b0"
     "$VHC" --root "$r" --config "$WORK/conf" apply > "$WORK/out" 2> "$WORK/err"
     rc=$?
-    snapshot "$r" > "$WORK/b1"
+    # What a refused apply writes: its failed outcome record.
+    grep -q '"result": "failed"' "$r/$LAST_RUN" 2>/dev/null || fail "$label: no failed outcome recorded"
+    snapshot "$r" | drop_record "$WORK/b0" /dev/stdin > "$WORK/b1"
+    drop_record "$WORK/b0" "$WORK/b0" > "$WORK/b0.kept"; mv "$WORK/b0.kept" "$WORK/b0"
     [ "$rc" = 1 ] || fail "$label: exit $rc, wanted 1"
     [ "$(wc -l < "$WORK/err")" = 1 ] || { fail "$label: stderr is not one line:"; cat "$WORK/err" >&2; }
     grep -Eq -- "$pat" "$WORK/err" && ok "$label: $(cat "$WORK/err")" || { fail "$label: stderr does not match '$pat':"; cat "$WORK/err" >&2; }

@@ -56,11 +56,12 @@ static void test_change(void **state) {
         assert_string_equal(
                 text,
                 "virt-host-config: VHC_ACTION=created "
-                "VHC_FILE=/etc/udev/rules.d/61-virt-host-config-vfio.rules\n"
-                "virt-host-config: VHC_ACTION=updated VHC_FILE=/etc/default/grub VHC_DETAIL=added iommu=pt\n"
-                "virt-host-config: VHC_ACTION=removed VHC_FILE=/etc/modprobe.d/virt-host-config.conf\n"
+                "VHC_FILE=/etc/udev/rules.d/61-virt-host-config-vfio.rules PRIORITY=6\n"
+                "virt-host-config: VHC_ACTION=updated VHC_FILE=/etc/default/grub VHC_DETAIL=added iommu=pt "
+                "PRIORITY=6\n"
+                "virt-host-config: VHC_ACTION=removed VHC_FILE=/etc/modprobe.d/virt-host-config.conf PRIORITY=6\n"
                 "virt-host-config: VHC_ACTION=skip VHC_DETAIL=not a booted system: run: dracut -f "
-                "--regenerate-all\n");
+                "--regenerate-all PRIORITY=5\n");
         free(text);
 }
 
@@ -70,7 +71,7 @@ static void test_one_line_per_record(void **state) {
         vhc_log_change(VHC_LOG_UPDATED, "/etc/a\nb", "two\nlines \\ here");
         text = take_log();
         assert_string_equal(text, "virt-host-config: VHC_ACTION=updated VHC_FILE=/etc/a\\nb "
-                                  "VHC_DETAIL=two\\nlines \\\\ here\n");
+                                  "VHC_DETAIL=two\\nlines \\\\ here PRIORITY=6\n");
         free(text);
 }
 
@@ -89,12 +90,29 @@ static void test_command(void **state) {
         text = take_log();
         assert_string_equal(
                 text, "virt-host-config: VHC_ACTION=regenerate VHC_COMMAND=/usr/sbin/grub2-mkconfig -o "
-                      "/boot/grub2/grub.cfg VHC_EXIT_STATUS=0\n"
+                      "/boot/grub2/grub.cfg VHC_EXIT_STATUS=0 PRIORITY=6\n"
                       "virt-host-config: VHC_ACTION=regenerate VHC_COMMAND=chroot '/mnt/sys root' "
-                      "/usr/bin/dracut -f --regenerate-all VHC_EXIT_STATUS=1\n"
+                      "/usr/bin/dracut -f --regenerate-all VHC_EXIT_STATUS=1 PRIORITY=3\n"
                       "virt-host-config: VHC_ACTION=regenerate VHC_COMMAND=/usr/sbin/grubby "
                       "'--args=iommu=pt intel_iommu=on' VHC_EXIT_STATUS=-2 VHC_DETAIL=could not run: "
-                      "No such file or directory\n");
+                      "No such file or directory PRIORITY=3\n");
+        free(text);
+}
+
+/* The outcome of a run: err when it failed, so `journalctl -p err` has it. */
+static void test_outcome(void **state) {
+        char *text;
+
+        errno = EBADF;
+        vhc_log_outcome("apply --defer", true, "/etc/default/grub:9: unbalanced double quote",
+                        "sudo virt-host-config apply");
+        vhc_log_outcome("revert", false, NULL, NULL);
+        assert_int_equal(errno, EBADF);
+        text = take_log();
+        assert_string_equal(text, "virt-host-config: VHC_ACTION=outcome VHC_RUN=apply --defer VHC_RESULT=failed "
+                                  "VHC_ERROR=/etc/default/grub:9: unbalanced double quote "
+                                  "VHC_NEXT_STEP=sudo virt-host-config apply PRIORITY=3\n"
+                                  "virt-host-config: VHC_ACTION=outcome VHC_RUN=revert VHC_RESULT=ok PRIORITY=6\n");
         free(text);
 }
 
@@ -104,6 +122,7 @@ static void test_action_names(void **state) {
         assert_string_equal(vhc_log_action_to_string(VHC_LOG_REMOVED), "removed");
         assert_string_equal(vhc_log_action_to_string(VHC_LOG_REGENERATE), "regenerate");
         assert_string_equal(vhc_log_action_to_string(VHC_LOG_SKIP), "skip");
+        assert_string_equal(vhc_log_action_to_string(VHC_LOG_OUTCOME), "outcome");
         assert_null(vhc_log_action_to_string(_VHC_LOG_ACTION_MAX));
         assert_null(vhc_log_action_to_string((enum vhc_log_action) - 1));
 }
@@ -170,6 +189,12 @@ static int send_command(void) {
         return 0;
 }
 
+static int send_outcome(void) {
+        vhc_log_outcome("apply", true, "/etc/default/grub:9: unbalanced double quote",
+                        "sudo virt-host-config apply");
+        return 0;
+}
+
 static void check_journal(int (*send)(void), const char *const *want) {
         int pipefd[2], st;
         char buf[8192] = "";
@@ -231,13 +256,28 @@ static void test_journal(void **state) {
                         "VHC_EXIT_STATUS=1\n",
                         NULL,
                 });
+        check_journal(send_outcome,
+                      (const char *const[]){
+                              "MESSAGE_ID=bf3f8f58222b4281a6e653f80a817efe\n",
+                              "MESSAGE=virt-host-config: apply failed: /etc/default/grub:9: unbalanced double "
+                              "quote; then run: sudo virt-host-config apply\n",
+                              "PRIORITY=3\n",
+                              "SYSLOG_IDENTIFIER=virt-host-config\n",
+                              "VHC_ACTION=outcome\n",
+                              "VHC_RUN=apply\n",
+                              "VHC_RESULT=failed\n",
+                              "VHC_ERROR=/etc/default/grub:9: unbalanced double quote\n",
+                              "VHC_NEXT_STEP=sudo virt-host-config apply\n",
+                              NULL,
+                      });
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_change),  cmocka_unit_test(test_one_line_per_record),
                 cmocka_unit_test(test_command), cmocka_unit_test(test_action_names),
-                cmocka_unit_test(test_no_file), cmocka_unit_test(test_journal),
+                cmocka_unit_test(test_no_file), cmocka_unit_test(test_outcome),
+                cmocka_unit_test(test_journal),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
