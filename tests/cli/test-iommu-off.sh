@@ -135,6 +135,10 @@ if "$VHC" --root "$r" revert > "$WORK/out" 2>&1; then fail "tamper: revert took 
         ok "tamper: revert refuses to write back what apply never takes out" || { fail "tamper: message"; cat "$WORK/out" >&2; }
 fi
 snap "$r" > "$WORK/s1"
-expect_same "tamper: nothing changed" "$WORK/s0" "$WORK/s1"
+drop_record "$WORK/s0" "$WORK/s0" > "$WORK/s0r"
+drop_record "$WORK/s0" "$WORK/s1" > "$WORK/s1r"
+expect_same "tamper: nothing changed but the failed outcome record" "$WORK/s0r" "$WORK/s1r"
+grep -q '"result": "failed"' "$r/$LAST_RUN" && ok "tamper: the refusal is recorded as a failed revert" ||
+    fail "tamper: no failed outcome record"
 
 finish
