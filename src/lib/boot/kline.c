@@ -364,25 +364,35 @@ static const struct seg *seg_at(const struct vhc_kline *k, size_t at) {
         return NULL;
 }
 
-int vhc_kline_remove(struct vhc_kline *k, const char *arg, const struct vhc_karg_edit *edit,
-                     struct vhc_err *e) {
-        _cleanup_strv_free_ char **expect = NULL;
+/* The last counting token that is exactly arg: its range, its segment, and
+ * the tokens as they are without it. -ENOENT if arg is not there. */
+static int find_for_removal(const struct vhc_kline *k, const char *arg, size_t *ret_from, size_t *ret_to,
+                            const struct seg **ret_seg, char ***ret_expect) {
         struct vhc_cmdline_range t;
-        const struct seg *s;
-        size_t i, from, to;
+        size_t i;
         int r;
 
         r = find(k, arg, &i, &t);
         if (r < 0)
                 return r;
-        r = expected(k, i, NULL, &expect);
+        *ret_seg = seg_at(k, t.start);
+        if (!*ret_seg)
+                return -ENOENT;
+        *ret_from = t.start;
+        *ret_to = t.end;
+        return expected(k, i, NULL, ret_expect);
+}
+
+int vhc_kline_remove(struct vhc_kline *k, const char *arg, const struct vhc_karg_edit *edit,
+                     struct vhc_err *e) {
+        _cleanup_strv_free_ char **expect = NULL;
+        const struct seg *s;
+        size_t from, to;
+        int r;
+
+        r = find_for_removal(k, arg, &from, &to, &s, &expect);
         if (r < 0)
                 return r;
-        from = t.start;
-        to = t.end;
-        s = seg_at(k, from);
-        if (!s)
-                return -ENOENT;
         /* The blank the append put before it; else one after it, so no doubled
          * or dangling blank is left. An append that put none takes none. */
         if (edit && edit->space) {
@@ -427,22 +437,13 @@ int vhc_kline_replace(struct vhc_kline *k, const char *old_arg, const char *new_
 int vhc_kline_take_out(struct vhc_kline *k, const char *arg, size_t *ret_at, char **ret_cut, struct vhc_err *e) {
         _cleanup_strv_free_ char **expect = NULL;
         _cleanup_free_ char *cut = NULL;
-        struct vhc_cmdline_range t;
         const struct seg *s;
-        size_t i, from, to;
+        size_t from, to;
         int r;
 
-        r = find(k, arg, &i, &t);
+        r = find_for_removal(k, arg, &from, &to, &s, &expect);
         if (r < 0)
                 return r;
-        r = expected(k, i, NULL, &expect);
-        if (r < 0)
-                return r;
-        from = t.start;
-        to = t.end;
-        s = seg_at(k, from);
-        if (!s)
-                return -ENOENT;
         if (to < s->line_end && is_blank(k->text[to]))
                 to++;
         else if (from > s->key_end && is_blank(k->text[from - 1]))
